@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 BIN := node_modules/.bin
 PROTOS := $(shell find proto -name '*.proto')
-SOURCES := $(shell find registry services bench -name '*.ts' 2>/dev/null)
+SOURCES := $(shell find registry services bench test/fixtures -name '*.ts' 2>/dev/null)
 JEST_FLAGS ?=
 REGISTRY_PORT ?= 7400
 

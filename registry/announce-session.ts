@@ -78,12 +78,13 @@ export class AnnounceSession {
 
   /** Ends the session because the registry stops; the instance is removed. */
   async close(): Promise<void> {
-    this.endStream({
+    // The lease is revoked before the stream ends: ending it first would
+    // report the removal as a closed stream.
+    await this.finish(RemovalReason.REMOVAL_REASON_REGISTRY_STOPPING, {
       code: status.UNAVAILABLE,
       details:
         'announce: the registry is stopping; announce again to another replica or after it restarts',
     });
-    await this.finish(RemovalReason.REMOVAL_REASON_REGISTRY_STOPPING);
   }
 
   private async handle(message: unknown): Promise<void> {
@@ -147,6 +148,12 @@ export class AnnounceSession {
             `announce: ${error.message}; choose another instance_id or wait for the other stream to end`,
           )
         : error;
+    }
+    if (this.finished) {
+      // The stream ended while the store was writing: nothing would ever
+      // revoke this lease, and the instance would linger until its deadline.
+      await lease.revoke(RemovalReason.REMOVAL_REASON_STREAM_CLOSED);
+      return;
     }
     this.lease = lease;
     this.instanceId = valid.instanceId;
@@ -217,8 +224,8 @@ export class AnnounceSession {
     const statusError: StatusError = isStatusError(error)
       ? error
       : createStatusError(
-          status.INTERNAL,
-          'announce: the registry failed to apply the message',
+          status.UNKNOWN,
+          'announce: the registry failed to apply the message; see the registry log',
         );
     if (!isStatusError(error)) {
       this.context.log.error({ err: error }, 'announce message failed');
@@ -245,7 +252,10 @@ export class AnnounceSession {
     this.call.emit('error', createStatusError(outcome.code, outcome.details));
   }
 
-  private async finish(reason: RemovalReason): Promise<void> {
+  private async finish(
+    reason: RemovalReason,
+    outcome = { code: status.OK, details: 'OK' },
+  ): Promise<void> {
     clearTimeout(this.firstMessageTimer);
     if (this.finished) return;
     this.finished = true;
@@ -254,7 +264,7 @@ export class AnnounceSession {
       await lease.revoke(reason);
       this.logRemoval(reason);
     }
-    this.endStream({ code: status.OK, details: 'OK' });
+    this.endStream(outcome);
     this.onFinished(this);
   }
 

@@ -15,7 +15,14 @@ export function toInstance(record: InstanceRecord): Instance {
 }
 
 /** The message a watcher receives for one store event. */
-export function toWatchResponse(event: WatchEvent): WatchResponse {
+export function toWatchResponse(
+  event: WatchEvent,
+  epoch: string,
+): WatchResponse {
+  return { ...watchEventBody(event), epoch };
+}
+
+function watchEventBody(event: WatchEvent): Omit<WatchResponse, 'epoch'> {
   switch (event.type) {
     case 'snapshot':
       return {

@@ -214,10 +214,16 @@ class RegistryServer implements Registry {
     this.watchers.add(call);
     this.log.info({ peer, service: service ?? '*' }, 'watcher joined');
     handle = this.store.watch(
-      { service, afterRevision: call.request.afterRevision },
+      {
+        service,
+        afterRevision:
+          call.request.epoch === this.store.epoch
+            ? call.request.afterRevision
+            : 0,
+      },
       (event) => {
         if (!call.destroyed && !call.writableEnded) {
-          call.write(toWatchResponse(event));
+          call.write(toWatchResponse(event, this.store.epoch));
         }
       },
     );

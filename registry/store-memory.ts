@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { RemovalReason } from '../gen/switchboard/v1/registry';
 import type { InstanceState } from '../gen/switchboard/v1/registry';
 import { InstanceIdTakenError, servesService } from './store';
@@ -45,6 +46,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
 class MemoryStore implements Store {
   readonly kind = 'memory';
+  readonly epoch = randomUUID();
   private revision = 0;
   private nextLeaseId = 1;
   private readonly entries = new Map<string, Entry>();

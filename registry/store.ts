@@ -94,6 +94,11 @@ export interface Lease {
 export interface Store {
   /** A short name for logs: `memory`, `etcd`. */
   readonly kind: string;
+  /**
+   * Names this catalog's history: revisions from another epoch are not
+   * comparable, so a watcher that brings one starts from a snapshot.
+   */
+  readonly epoch: string;
   start(): Promise<void>;
   /** Ends every lease (removing their instances) and every watch. */
   stop(): Promise<void>;

@@ -1,0 +1,108 @@
+/**
+ * `make bench`: measures every system on every case and prints one table
+ * per case, then writes the figures to bench/results/latest.json.
+ *
+ *   BENCH_SECONDS=0.5 BENCH_ROUNDS=1 make bench        a quick try
+ *   BENCH_SYSTEMS='raw grpc-js,runtime' make bench     some systems only
+ */
+import { BENCH_CASES } from './bench-cases';
+import { readBenchConfig } from './bench-config';
+import type { BenchConfig } from './bench-config';
+import { describeMachine, formatMachine } from './machine';
+import { measureCase, supportsCase } from './measure-case';
+import { addRatios, formatTables, writeJson } from './report';
+import type { CaseResult } from './report';
+import type { BenchSystem } from './system';
+import { rawGrpcSystem } from './system-grpc';
+import { moleculerSystem } from './system-moleculer';
+import { runtimeSystem } from './system-runtime';
+
+/** Every system, in the order of the rows. */
+const SYSTEMS: readonly BenchSystem[] = [
+  rawGrpcSystem,
+  runtimeSystem,
+  moleculerSystem,
+];
+
+async function measureSystem(
+  system: BenchSystem,
+  config: BenchConfig,
+): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  const server = await system.startServer();
+  try {
+    const caller = await server.createCaller();
+    try {
+      const target = { system: system.name, server, caller, progress };
+      for (const benchCase of BENCH_CASES) {
+        if (!supportsCase(caller, benchCase)) continue;
+        results.push(await measureCase(target, benchCase, config));
+      }
+    } finally {
+      await caller.close();
+    }
+  } finally {
+    await server.stop();
+  }
+  return results;
+}
+
+function progress(line: string): void {
+  process.stderr.write(`  ${line}\n`);
+}
+
+function selectSystems(config: BenchConfig): BenchSystem[] {
+  if (config.systems.length === 0) return [...SYSTEMS];
+  const unknown = config.systems.filter(
+    (name) => !SYSTEMS.some((system) => system.name === name),
+  );
+  if (unknown.length > 0) {
+    const known = SYSTEMS.map((system) => `"${system.name}"`).join(', ');
+    throw new Error(
+      `bench config: BENCH_SYSTEMS names unknown "${unknown.join('", "')}"; known: ${known}`,
+    );
+  }
+  return SYSTEMS.filter((system) => config.systems.includes(system.name));
+}
+
+/** Runs the benchmark; resolves to the process exit code. */
+export async function main(): Promise<number> {
+  const config = readBenchConfig();
+  const systems = selectSystems(config);
+  const machine = describeMachine();
+  const startedAt = new Date().toISOString();
+  process.stdout.write(
+    `machine: ${formatMachine(machine)}\n` +
+      `rounds: ${config.rounds} × ${config.roundMs} ms after ` +
+      `${config.warmupMs} ms of warm-up per case\n\n`,
+  );
+
+  const results: CaseResult[] = [];
+  for (const system of systems) {
+    progress(`${system.name}: starting`);
+    results.push(...(await measureSystem(system, config)));
+  }
+  addRatios(results);
+
+  process.stdout.write(`\n${formatTables(BENCH_CASES, results)}\n`);
+  writeJson(config.outputPath, {
+    startedAt,
+    machine,
+    config,
+    systems: systems.map(({ name, settings }) => ({ name, settings })),
+    results,
+  });
+  process.stdout.write(`\nresults written to ${config.outputPath}\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main()
+    .then((code) => process.exit(code))
+    .catch((error: unknown) => {
+      process.stderr.write(
+        `bench: ${error instanceof Error ? error.stack : error}\n`,
+      );
+      process.exit(1);
+    });
+}

@@ -1,0 +1,80 @@
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import {
+  FileDescriptorProtoSchema,
+  FileDescriptorSetSchema,
+} from '@bufbuild/protobuf/wkt';
+import type {
+  FileDescriptorProto,
+  FileDescriptorSet,
+} from '@bufbuild/protobuf/wkt';
+
+/**
+ * The protobuf files a process knows, read from a serialized
+ * FileDescriptorSet (what `buf build` writes). It answers which files define
+ * a service, with every file they import, so that an instance can announce
+ * them and serve reflection.
+ */
+export class DescriptorPool {
+  private readonly files = new Map<string, FileDescriptorProto>();
+  private readonly serviceFiles = new Map<string, string>();
+
+  constructor(descriptorSet: Uint8Array) {
+    const set: FileDescriptorSet = fromBinary(
+      FileDescriptorSetSchema,
+      descriptorSet,
+    );
+    for (const file of set.file) {
+      this.files.set(file.name, file);
+      const prefix = file.package ? `${file.package}.` : '';
+      for (const service of file.service) {
+        this.serviceFiles.set(`${prefix}${service.name}`, file.name);
+      }
+    }
+  }
+
+  /** Tells whether the pool defines the service `pkg.Service`. */
+  hasService(service: string): boolean {
+    return this.serviceFiles.has(service);
+  }
+
+  /**
+   * The files that define `services` and every file they import, each once,
+   * dependencies first. Services the pool does not define are skipped.
+   */
+  filesFor(services: string[]): FileDescriptorProto[] {
+    const ordered: FileDescriptorProto[] = [];
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      const file = this.files.get(name);
+      if (!file || seen.has(name)) return;
+      seen.add(name);
+      file.dependency.forEach(visit);
+      ordered.push(file);
+    };
+    for (const service of services) {
+      const name = this.serviceFiles.get(service);
+      if (name) visit(name);
+    }
+    return ordered;
+  }
+
+  /** {@link filesFor}, each file serialized as a FileDescriptorProto. */
+  serializedFilesFor(services: string[]): Uint8Array[] {
+    return this.filesFor(services).map((file) =>
+      toBinary(FileDescriptorProtoSchema, file),
+    );
+  }
+
+  /**
+   * The files of {@link filesFor} as one serialized FileDescriptorSet;
+   * undefined when the pool defines none of `services`.
+   */
+  serializedSetFor(services: string[]): Uint8Array | undefined {
+    const file = this.filesFor(services);
+    if (file.length === 0) return undefined;
+    return toBinary(
+      FileDescriptorSetSchema,
+      create(FileDescriptorSetSchema, { file }),
+    );
+  }
+}

@@ -1,0 +1,180 @@
+import { Channel, credentials } from '@grpc/grpc-js';
+import type {
+  ChannelCredentials,
+  ChannelOptions,
+  ClientOptions,
+  ServiceDefinition,
+} from '@grpc/grpc-js';
+import { DESCRIPTOR_SET } from '../../gen/descriptors';
+import type { BackoffOptions } from './backoff';
+import { createCallPolicy } from './call-policy';
+import { DescriptorPool } from './descriptor-pool';
+import { serveInstance } from './instance-server';
+import type { MeshInstance, ServeOptions } from './instance-server';
+import { createSilentLogger } from './logger';
+import type { Logger } from './logger';
+import { acquireRegistryLink, releaseRegistryLink } from './registry-link';
+import {
+  REGISTRY_ADDRESS_OPTION,
+  SWITCHBOARD_SCHEME,
+  setupSwitchboardResolver,
+} from './resolver-switchboard';
+import { describeService } from './service-definitions';
+
+/** Options of {@link createMesh}. */
+export interface MeshOptions {
+  /** The registry, `host:port`. */
+  registryAddress: string;
+  /** Parent logger; the runtime is silent without one. */
+  logger?: Logger;
+  /** Deadline of a call that sets none, in ms. Default 10,000. */
+  defaultDeadlineMs?: number;
+  /**
+   * How often an idle connection to an instance is pinged to find a dead
+   * peer, in ms. Default 30,000: well above the 5 s floor under which
+   * servers answer pings with GOAWAY too_many_pings.
+   */
+  keepaliveTimeMs?: number;
+  /** How long a ping may go unanswered before the peer is dead, in ms. Default 10,000. */
+  keepaliveTimeoutMs?: number;
+  /**
+   * Serialized FileDescriptorSet of the contracts served, for announcing and
+   * reflection. Default: every contract under proto/ of this repository.
+   */
+  descriptorSet?: Uint8Array;
+  /** How long `serve` waits for the registry's first answer, in ms. Default 5,000. */
+  announceWaitMs?: number;
+  /** Delays between attempts to reach the registry again. */
+  backoff?: BackoffOptions;
+}
+
+/** The constructor ts-proto generates for a grpc-js client. */
+export interface GeneratedClientConstructor<C> {
+  new (
+    address: string,
+    credentials: ChannelCredentials,
+    options?: Partial<ClientOptions>,
+  ): C;
+  service: ServiceDefinition;
+}
+
+/** Options of {@link Mesh.client}. */
+export interface MeshClientOptions {
+  /** Deadline of this client's calls that set none, in ms. */
+  deadlineMs?: number;
+}
+
+/** The runtime of one process: it serves instances and makes clients. */
+export interface Mesh {
+  /** Starts an instance; see {@link ServeOptions}. */
+  serve(options: ServeOptions): Promise<MeshInstance>;
+  /**
+   * A typed client of the service of `Client`, on the process's shared
+   * channel to `switchboard:///pkg.Service`: resolved once through the
+   * registry, then calling instances directly, balanced round robin by
+   * weight.
+   */
+  client<C>(
+    Client: GeneratedClientConstructor<C>,
+    options?: MeshClientOptions,
+  ): C;
+  /** Stops every instance served and closes every channel. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the runtime of a process. Everything it starts listens and dials
+ * where its options say; it reads no environment variable.
+ */
+export function createMesh(options: MeshOptions): Mesh {
+  setupSwitchboardResolver();
+  return new MeshRuntime(options);
+}
+
+class MeshRuntime implements Mesh {
+  private readonly log: Logger;
+  private readonly link;
+  private readonly channels = new Map<string, Channel>();
+  private readonly instances = new Set<MeshInstance>();
+  private readonly descriptors: DescriptorPool;
+
+  constructor(private readonly options: MeshOptions) {
+    this.log = (options.logger ?? createSilentLogger()).child({
+      component: 'mesh',
+    });
+    this.link = acquireRegistryLink(options.registryAddress, this.log);
+    this.descriptors = new DescriptorPool(
+      options.descriptorSet ?? DESCRIPTOR_SET,
+    );
+  }
+
+  async serve(serveOptions: ServeOptions): Promise<MeshInstance> {
+    const instance = await serveInstance(serveOptions, {
+      registry: this.link.client,
+      descriptors: this.descriptors,
+      log: this.log,
+      backoff: this.options.backoff,
+      announceWaitMs: this.options.announceWaitMs ?? 5_000,
+    });
+    this.instances.add(instance);
+    return instance;
+  }
+
+  client<C>(
+    Client: GeneratedClientConstructor<C>,
+    clientOptions: MeshClientOptions = {},
+  ): C {
+    const service = describeService(Client.service).name;
+    const policy = createCallPolicy({
+      defaultDeadlineMs:
+        clientOptions.deadlineMs ?? this.options.defaultDeadlineMs ?? 10_000,
+      explainUnreached: (name) => this.explainUnreached(name),
+    });
+    return new Client(this.target(service), credentials.createInsecure(), {
+      channelOverride: this.channel(service),
+      interceptors: [policy],
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.instances].map((i) => i.stop()));
+    this.instances.clear();
+    for (const channel of this.channels.values()) channel.close();
+    this.channels.clear();
+    releaseRegistryLink(this.link);
+  }
+
+  private channel(service: string): Channel {
+    let channel = this.channels.get(service);
+    if (!channel) {
+      channel = new Channel(
+        this.target(service),
+        credentials.createInsecure(),
+        this.channelOptions(),
+      );
+      this.channels.set(service, channel);
+    }
+    return channel;
+  }
+
+  private channelOptions(): ChannelOptions {
+    return {
+      [REGISTRY_ADDRESS_OPTION]: this.options.registryAddress,
+      'grpc.keepalive_time_ms': this.options.keepaliveTimeMs ?? 30_000,
+      'grpc.keepalive_timeout_ms': this.options.keepaliveTimeoutMs ?? 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1_000,
+    };
+  }
+
+  private target(service: string): string {
+    return `${SWITCHBOARD_SCHEME}:///${service}`;
+  }
+
+  private explainUnreached(service: string): string | undefined {
+    const view = this.link.watch(service).view();
+    if (view.resolved || view.registryReachable) return undefined;
+    return `the registry at ${this.options.registryAddress} could not be reached to resolve "${service}"; check that it runs`;
+  }
+}

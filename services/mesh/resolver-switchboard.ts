@@ -1,0 +1,135 @@
+import { experimental, status } from '@grpc/grpc-js';
+import type { ChannelOptions } from '@grpc/grpc-js';
+import { InstanceState } from '../../gen/switchboard/v1/registry';
+import type { Instance } from '../../gen/switchboard/v1/registry';
+import { isServiceName } from './names';
+import { acquireRegistryLink, releaseRegistryLink } from './registry-link';
+import type { RegistryLink } from './registry-link';
+import type { ServiceView } from './service-watch';
+
+/** The URI scheme of mesh targets: `switchboard:///pkg.Service`. */
+export const SWITCHBOARD_SCHEME = 'switchboard';
+
+/**
+ * Channel option naming the registry (`host:port`) for targets without an
+ * authority, `switchboard:///pkg.Service`. A target with an authority,
+ * `switchboard://host:port/pkg.Service`, names its registry itself.
+ */
+export const REGISTRY_ADDRESS_OPTION = 'switchboard.registry_address';
+
+/** How many copies of an endpoint the heaviest weight gets, at most. */
+const MAX_WEIGHT_COPIES = 16;
+
+const SERVICE_CONFIG = {
+  loadBalancingConfig: [{ round_robin: {} }],
+  methodConfig: [],
+};
+
+/**
+ * Resolves `switchboard` targets through the registry: it subscribes to the
+ * shared Watch of the target's service and hands grpc-js the serving
+ * instances on every change. Calls never go through the registry. While the
+ * registry is away the last endpoints stay in use; before the first answer
+ * nothing is reported, so calls wait within their deadline.
+ */
+class SwitchboardResolver implements experimental.Resolver {
+  private readonly link: RegistryLink | undefined;
+  private readonly unsubscribe: () => void = () => {};
+
+  constructor(
+    target: experimental.GrpcUri,
+    private readonly listener: experimental.ResolverListener,
+    options: ChannelOptions,
+  ) {
+    const service = target.path.replace(/^\//, '');
+    const address =
+      target.authority || (options[REGISTRY_ADDRESS_OPTION] as string);
+    if (!isServiceName(service) || !address) {
+      this.fail(
+        `resolve: target "${experimental.uriToString(target)}" must be switchboard:///pkg.Service with the registry address in channel option ${REGISTRY_ADDRESS_OPTION}, or switchboard://host:port/pkg.Service`,
+      );
+      return;
+    }
+    this.link = acquireRegistryLink(address);
+    const watch = this.link.watch(service);
+    this.unsubscribe = watch.subscribe((view) =>
+      this.report(service, address, view),
+    );
+  }
+
+  static getDefaultAuthority(target: experimental.GrpcUri): string {
+    return target.path.replace(/^\//, '');
+  }
+
+  updateResolution(): void {
+    // Changes are pushed by the Watch stream; there is nothing to poll.
+  }
+
+  destroy(): void {
+    this.unsubscribe();
+    if (this.link) releaseRegistryLink(this.link);
+  }
+
+  private report(service: string, registry: string, view: ServiceView): void {
+    const endpoints = toEndpoints(view.instances.filter(isServing));
+    if (endpoints.length === 0) {
+      this.fail(
+        `resolve: no serving instance of "${service}" is announced to the registry at ${registry}; start one, or check that it announced`,
+      );
+      return;
+    }
+    this.listener(
+      experimental.statusOrFromValue(endpoints),
+      {},
+      experimental.statusOrFromValue(SERVICE_CONFIG),
+      `${endpoints.length} endpoints from the registry`,
+    );
+  }
+
+  private fail(details: string): void {
+    this.listener(
+      experimental.statusOrFromError({ code: status.UNAVAILABLE, details }),
+      {},
+      null,
+      details,
+    );
+  }
+}
+
+/**
+ * One endpoint per instance, repeated in proportion to its weight so that
+ * round robin honours weights: weights are divided by their greatest common
+ * divisor and scaled so the heaviest gets at most MAX_WEIGHT_COPIES copies.
+ */
+function toEndpoints(instances: Instance[]): experimental.Endpoint[] {
+  const weights = instances.map((i) => Math.max(1, i.weight));
+  const heaviest = Math.max(1, ...weights);
+  const divisor = weights.reduce(gcd, 0) || 1;
+  const scale = Math.min(1, MAX_WEIGHT_COPIES / (heaviest / divisor));
+  const endpoints: experimental.Endpoint[] = [];
+  instances.forEach((instance, index) => {
+    const hostPort = experimental.splitHostPort(instance.address);
+    if (!hostPort || hostPort.port === undefined) return;
+    const address = { host: hostPort.host, port: hostPort.port };
+    const copies = Math.max(1, Math.round((weights[index] / divisor) * scale));
+    for (let i = 0; i < copies; i++) endpoints.push({ addresses: [address] });
+  });
+  return endpoints;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+let registered = false;
+
+/** Registers the `switchboard` scheme with grpc-js; idempotent. */
+export function setupSwitchboardResolver(): void {
+  if (registered) return;
+  registered = true;
+  experimental.registerResolver(SWITCHBOARD_SCHEME, SwitchboardResolver);
+}
+
+function isServing(instance: Instance): boolean {
+  return instance.state === InstanceState.INSTANCE_STATE_SERVING;
+}
