@@ -4,7 +4,7 @@
  */
 import { CALL_DEADLINE_MS } from './bench-config';
 import { LatencyHistogram } from './latency-histogram';
-import type { BenchCaller, UnaryCall } from './system';
+import type { BenchCaller, EchoStreamSender, UnaryCall } from './system';
 
 /** What one round measured on the calling side. */
 export interface RoundMeasure {
@@ -59,68 +59,98 @@ export function runStreamRound(
   inFlight: number,
   durationMs: number,
 ): Promise<RoundMeasure> {
-  const openStream = caller.openStream;
-  if (!openStream) {
+  if (!caller.openStream) {
     return Promise.reject(new Error('stream round: the system has no streams'));
   }
-  return new Promise((resolve, reject) => {
-    const latency = new LatencyHistogram();
-    const sentAt = new Float64Array(inFlight);
-    let oldest = 0;
-    let waiting = 0;
-    let settled = false;
-    const cpuBefore = process.cpuUsage();
-    const startedAt = performance.now();
-    const endAt = startedAt + durationMs;
-    const stall = setTimeout(onStall, CALL_DEADLINE_MS);
+  return new StreamRound(caller, payload, inFlight, durationMs).run();
+}
 
-    const sender = openStream.call(
-      caller,
-      payload,
-      { onReply, onError: fail },
-      durationMs + CALL_DEADLINE_MS,
-    );
-    for (let i = 0; i < inFlight; i++) send();
+/** One round on one stream; see {@link runStreamRound}. */
+class StreamRound {
+  private readonly latency = new LatencyHistogram();
+  /** Send times of the waiting messages, oldest at `oldest`, as a ring. */
+  private readonly sentAt: Float64Array;
+  private oldest = 0;
+  private waiting = 0;
+  private settled = false;
+  private readonly cpuBefore = process.cpuUsage();
+  private readonly startedAt = performance.now();
+  private readonly endAt: number;
+  private sender?: EchoStreamSender;
+  private stall?: NodeJS.Timeout;
+  private resolve: (measure: RoundMeasure) => void = () => undefined;
+  private reject: (error: Error) => void = () => undefined;
 
-    function send() {
-      sentAt[(oldest + waiting) % inFlight] = performance.now();
-      waiting += 1;
-      sender.send();
-    }
-    function onReply(echoed: number) {
-      if (settled) return;
-      const now = performance.now();
-      latency.record(now - sentAt[oldest]);
-      oldest = (oldest + 1) % inFlight;
-      waiting -= 1;
-      if (echoed !== payload.length) {
-        return fail(echoSizeError(echoed, payload.length));
-      }
-      stall.refresh();
-      if (now < endAt) return send();
-      if (waiting === 0) done();
-    }
-    function done() {
-      settled = true;
-      clearTimeout(stall);
-      const measure = finish(latency, startedAt, cpuBefore);
-      sender.end().then(() => resolve(measure), reject);
-    }
-    function onStall() {
-      fail(
-        new Error(
-          `stream round: no reply for ${CALL_DEADLINE_MS} ms ` +
-            `with ${waiting} messages waiting`,
-        ),
+  constructor(
+    private readonly caller: BenchCaller,
+    private readonly payload: Buffer,
+    private readonly inFlight: number,
+    private readonly durationMs: number,
+  ) {
+    this.sentAt = new Float64Array(inFlight);
+    this.endAt = this.startedAt + durationMs;
+  }
+
+  run(): Promise<RoundMeasure> {
+    return new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.stall = setTimeout(() => this.onStall(), CALL_DEADLINE_MS);
+      this.sender = this.caller.openStream!(
+        this.payload,
+        {
+          onReply: (echoed) => this.onReply(echoed),
+          onError: (error) => this.fail(error),
+        },
+        this.durationMs + CALL_DEADLINE_MS,
       );
+      for (let i = 0; i < this.inFlight; i++) this.send();
+    });
+  }
+
+  private send(): void {
+    this.sentAt[(this.oldest + this.waiting) % this.inFlight] =
+      performance.now();
+    this.waiting += 1;
+    this.sender!.send();
+  }
+
+  private onReply(echoed: number): void {
+    if (this.settled) return;
+    const now = performance.now();
+    this.latency.record(now - this.sentAt[this.oldest]);
+    this.oldest = (this.oldest + 1) % this.inFlight;
+    this.waiting -= 1;
+    if (echoed !== this.payload.length) {
+      return this.fail(echoSizeError(echoed, this.payload.length));
     }
-    function fail(error: Error) {
-      if (settled) return;
-      settled = true;
-      clearTimeout(stall);
-      reject(error);
-    }
-  });
+    this.stall?.refresh();
+    if (now < this.endAt) return this.send();
+    if (this.waiting === 0) this.finish();
+  }
+
+  private finish(): void {
+    this.settled = true;
+    clearTimeout(this.stall);
+    const measure = finish(this.latency, this.startedAt, this.cpuBefore);
+    this.sender!.end().then(() => this.resolve(measure), this.reject);
+  }
+
+  private onStall(): void {
+    this.fail(
+      new Error(
+        `stream round: no reply for ${CALL_DEADLINE_MS} ms ` +
+          `with ${this.waiting} messages waiting`,
+      ),
+    );
+  }
+
+  private fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.stall);
+    this.reject(error);
+  }
 }
 
 function finish(

@@ -12,6 +12,11 @@ export interface MachineInfo {
   node: string;
   grpcJs: string;
   moleculer: string;
+  /**
+   * 1-minute load average when the benchmark started: other work on the
+   * machine (a test suite…) skews every figure, and shows here.
+   */
+  loadAverage: number;
 }
 
 /** Describes this machine and process. */
@@ -25,15 +30,17 @@ export function describeMachine(): MachineInfo {
     node: process.version,
     grpcJs: packageVersion('@grpc/grpc-js'),
     moleculer: packageVersion('moleculer'),
+    loadAverage: os.loadavg()[0],
   };
 }
 
-/** One line: `2 cores (…), 24 GiB, node v20…, grpc-js 1.14…`. */
+/** One line: `2 cores (…), 24 GiB, …, node v20…, grpc-js 1.14…; load …`. */
 export function formatMachine(machine: MachineInfo): string {
   return (
     `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ` +
     `${machine.platform}, node ${machine.node}, ` +
-    `grpc-js ${machine.grpcJs}, moleculer ${machine.moleculer}`
+    `grpc-js ${machine.grpcJs}, moleculer ${machine.moleculer}; ` +
+    `load average ${machine.loadAverage.toFixed(2)}`
   );
 }
 

@@ -1,6 +1,8 @@
 /**
- * Measures one system on one case: a warm-up, then rounds, each bracketed
- * by readings of the server side's CPU.
+ * Measures systems on one case: each warms up, then the systems take turns
+ * round by round, so that a change in the machine's background load during
+ * the case falls on every system alike. Each round is bracketed by
+ * readings of the server side's CPU.
  */
 import type { BenchCase } from './bench-cases';
 import { makePayload } from './bench-cases';
@@ -12,13 +14,11 @@ import { medianFigures, summarizeRound } from './round-summary';
 import type { RoundFigures } from './round-summary';
 import type { BenchCaller, BenchServer } from './system';
 
-/** Where {@link measureCase} runs, and where it reports progress. */
+/** A started system, ready to be measured. */
 export interface CaseTarget {
   system: string;
   server: BenchServer;
   caller: BenchCaller;
-  /** Called after each round with a one-line summary. */
-  progress(line: string): void;
 }
 
 /** Whether `caller` can run `benchCase` (a bidi case needs streams). */
@@ -30,37 +30,58 @@ export function supportsCase(
 }
 
 /**
- * Warms up for `config.warmupMs`, then runs `config.rounds` rounds of
- * `config.roundMs` and reports every round and their medians. Rejects on
- * the first failed round.
+ * Warms every target up for `config.warmupMs`, then runs `config.rounds`
+ * rounds of `config.roundMs` on each target in turn, and reports every
+ * round and their medians, one result per target. Targets that cannot run
+ * the case are left out. Rejects on the first failed round. `progress`
+ * receives a one-line summary after each round.
  */
 export async function measureCase(
-  target: CaseTarget,
+  targets: CaseTarget[],
   benchCase: BenchCase,
   config: BenchConfig,
-): Promise<CaseResult> {
-  const runRound = roundRunner(target.caller, benchCase);
-  if (config.warmupMs > 0) await runRound(config.warmupMs);
-
-  const rounds: RoundFigures[] = [];
-  for (let round = 1; round <= config.rounds; round++) {
-    const serverBefore = await target.server.cpuUsageUs();
-    const measure = await runRound(config.roundMs);
-    const serverCpuUs = (await target.server.cpuUsageUs()) - serverBefore;
-    const figures = summarizeRound(measure, serverCpuUs);
-    rounds.push(figures);
-    target.progress(
-      `${target.system} · ${benchCase.id} · round ${round}/${config.rounds}: ` +
-        `${figures.callsPerSecond.toFixed(0)} calls/s, ` +
-        `p99 ${figures.p99Ms.toFixed(2)} ms`,
-    );
+  progress: (line: string) => void,
+): Promise<CaseResult[]> {
+  const runs = targets
+    .filter((target) => supportsCase(target.caller, benchCase))
+    .map((target) => ({
+      target,
+      runRound: roundRunner(target.caller, benchCase),
+      rounds: [] as RoundFigures[],
+    }));
+  if (config.warmupMs > 0) {
+    for (const run of runs) await run.runRound(config.warmupMs);
   }
-  return {
+
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const run of runs) {
+      const figures = await measureRound(run.target, run.runRound, config);
+      run.rounds.push(figures);
+      progress(
+        `${run.target.system} · ${benchCase.id} · ` +
+          `round ${round}/${config.rounds}: ` +
+          `${figures.callsPerSecond.toFixed(0)} calls/s, ` +
+          `p99 ${figures.p99Ms.toFixed(2)} ms`,
+      );
+    }
+  }
+  return runs.map((run) => ({
     case: benchCase,
-    system: target.system,
-    rounds,
-    median: medianFigures(rounds),
-  };
+    system: run.target.system,
+    rounds: run.rounds,
+    median: medianFigures(run.rounds),
+  }));
+}
+
+async function measureRound(
+  target: CaseTarget,
+  runRound: (durationMs: number) => Promise<RoundMeasure>,
+  config: BenchConfig,
+): Promise<RoundFigures> {
+  const serverBefore = await target.server.cpuUsageUs();
+  const measure = await runRound(config.roundMs);
+  const serverCpuUs = (await target.server.cpuUsageUs()) - serverBefore;
+  return summarizeRound(measure, serverCpuUs);
 }
 
 function roundRunner(

@@ -9,7 +9,8 @@ import { BENCH_CASES } from './bench-cases';
 import { readBenchConfig } from './bench-config';
 import type { BenchConfig } from './bench-config';
 import { describeMachine, formatMachine } from './machine';
-import { measureCase, supportsCase } from './measure-case';
+import { measureCase } from './measure-case';
+import type { CaseTarget } from './measure-case';
 import { addRatios, formatTables, writeJson } from './report';
 import type { CaseResult } from './report';
 import type { BenchSystem } from './system';
@@ -24,27 +25,37 @@ const SYSTEMS: readonly BenchSystem[] = [
   moleculerSystem,
 ];
 
-async function measureSystem(
-  system: BenchSystem,
-  config: BenchConfig,
-): Promise<CaseResult[]> {
-  const results: CaseResult[] = [];
-  const server = await system.startServer();
+/**
+ * Starts every system's server side and a caller for each, in order;
+ * stops what was started if one fails to start.
+ */
+async function startTargets(systems: BenchSystem[]): Promise<CaseTarget[]> {
+  const targets: CaseTarget[] = [];
   try {
-    const caller = await server.createCaller();
-    try {
-      const target = { system: system.name, server, caller, progress };
-      for (const benchCase of BENCH_CASES) {
-        if (!supportsCase(caller, benchCase)) continue;
-        results.push(await measureCase(target, benchCase, config));
-      }
-    } finally {
-      await caller.close();
+    for (const system of systems) {
+      progress(`${system.name}: starting`);
+      const server = await system.startServer();
+      const caller = await server.createCaller().catch(async (error) => {
+        await server.stop();
+        throw error;
+      });
+      targets.push({ system: system.name, server, caller });
     }
-  } finally {
-    await server.stop();
+  } catch (error: unknown) {
+    await stopTargets(targets);
+    throw error;
   }
-  return results;
+  return targets;
+}
+
+/** Stops every target; a failure to stop one is reported, not thrown. */
+async function stopTargets(targets: CaseTarget[]): Promise<void> {
+  const report = (error: unknown) =>
+    progress(`stop failed: ${error instanceof Error ? error.message : error}`);
+  for (const target of targets) {
+    await target.caller.close().catch(report);
+    await target.server.stop().catch(report);
+  }
 }
 
 function progress(line: string): void {
@@ -78,9 +89,15 @@ export async function main(): Promise<number> {
   );
 
   const results: CaseResult[] = [];
-  for (const system of systems) {
-    progress(`${system.name}: starting`);
-    results.push(...(await measureSystem(system, config)));
+  const targets = await startTargets(systems);
+  try {
+    for (const benchCase of BENCH_CASES) {
+      results.push(
+        ...(await measureCase(targets, benchCase, config, progress)),
+      );
+    }
+  } finally {
+    await stopTargets(targets);
   }
   addRatios(results);
 

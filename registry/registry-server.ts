@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { Server, status } from '@grpc/grpc-js';
 import type {
   ServerDuplexStream,
   ServerUnaryCall,
@@ -22,6 +22,11 @@ import {
   createStatusError,
   isStatusError,
 } from '../services/mesh/status-error';
+import {
+  bindServer,
+  formatHost,
+  shutDownServer,
+} from '../services/mesh/server-lifecycle';
 import { AnnounceSession } from './announce-session';
 import type { AnnounceContext } from './announce-session';
 import {
@@ -143,15 +148,8 @@ class RegistryServer implements Registry {
   async start(): Promise<string> {
     await this.store.start();
     const host = this.options.host ?? '127.0.0.1';
-    const target = `${host.includes(':') ? `[${host}]` : host}:${this.options.port ?? 0}`;
-    const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(
-        target,
-        ServerCredentials.createInsecure(),
-        (error, bound) => (error ? reject(error) : resolve(bound)),
-      ),
-    );
-    this.boundAddress = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const port = await bindServer(this.server, host, this.options.port ?? 0);
+    this.boundAddress = `${formatHost(host)}:${port}`;
     this.health.setStatus('', 'SERVING');
     this.health.setStatus(REGISTRY_SERVICE_NAME, 'SERVING');
     this.log.info(
@@ -168,7 +166,7 @@ class RegistryServer implements Registry {
     for (const watcher of this.watchers) watcher.end();
     this.watchers.clear();
     await this.store.stop();
-    await shutDown(this.server, graceMs);
+    await shutDownServer(this.server, graceMs);
     this.log.info({ address: this.boundAddress }, 'registry stopped');
   }
 
@@ -263,18 +261,4 @@ function methodContext(call: ServerUnaryCall<unknown, unknown>): string {
   const path = call.getPath();
   const method = path.slice(path.lastIndexOf('/') + 1);
   return method.charAt(0).toLowerCase() + method.slice(1);
-}
-
-/** Graceful shutdown bounded by `graceMs`, then a forced one. */
-async function shutDown(server: Server, graceMs: number): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -20,6 +20,9 @@ export interface AnnouncerOptions {
   backoff?: BackoffOptions;
 }
 
+/** How long `stop` waits for the registry to close the stream, in ms. */
+const STOP_WAIT_MS = 1_000;
+
 type AnnounceStream = ClientDuplexStream<AnnounceRequest, AnnounceResponse>;
 
 /**
@@ -75,6 +78,9 @@ export class Announcer {
     this.stopping.abort();
     this.stopHeartbeat();
     this.stream?.end();
+    // A registry that never answers the half-close must not hold a drain.
+    await Promise.race([this.loop, sleep(STOP_WAIT_MS)]);
+    this.stream?.cancel();
     await this.loop;
   }
 

@@ -5,10 +5,12 @@
  */
 export { createMesh } from './mesh';
 export type {
+  CallStreamOptions,
   GeneratedClientConstructor,
   Mesh,
   MeshClientOptions,
   MeshOptions,
+  MeshTransport,
 } from './mesh';
 export type {
   MeshInstance,

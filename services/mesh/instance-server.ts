@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import type {
   ServiceDefinition,
   UntypedServiceImplementation,
@@ -17,7 +17,10 @@ import type { BackoffOptions } from './backoff';
 import { sleep } from './backoff';
 import type { DescriptorPool } from './descriptor-pool';
 import type { Logger } from './logger';
+import { CallStreamServer } from './call-stream-server';
+import type { CallStreamTarget } from './call-stream-server';
 import { ServedCalls } from './served-calls';
+import { bindServer, formatHost, shutDownServer } from './server-lifecycle';
 import { describeService } from './service-definitions';
 
 /** One service an instance serves: its generated definition and handlers. */
@@ -112,17 +115,19 @@ export async function serveInstance(
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });
-  for (const service of options.services) {
-    server.addService(
-      service.definition,
-      calls.wrap(service.definition, service.implementation),
-    );
+  const targets = options.services.map((service) => ({
+    definition: service.definition,
+    implementation: calls.wrap(service.definition, service.implementation),
+  }));
+  for (const target of targets) {
+    server.addService(target.definition, target.implementation);
   }
+  const callStreams = addCallStreams(server, targets, instanceId, log);
   const health = addHealth(server, names);
   addReflection(server, context.descriptors, names);
   const host = options.host ?? '127.0.0.1';
-  const port = await bind(server, host, options.port ?? 0);
-  const address = `${options.advertisedHost ?? host}:${port}`;
+  const port = await bindServer(server, host, options.port ?? 0);
+  const address = `${formatHost(options.advertisedHost ?? host)}:${port}`;
   const announcement: InstanceAnnouncement = {
     instanceId,
     address,
@@ -151,6 +156,7 @@ export async function serveInstance(
     health,
     options,
     log,
+    callStreams,
   );
   if (options.handleSignals) instance.drainOnSignals();
   return instance;
@@ -168,6 +174,7 @@ class RunningInstance implements MeshInstance {
     private readonly health: HealthImplementation,
     private readonly options: ServeOptions,
     private readonly log: Logger,
+    private readonly callStreams: CallStreamServer,
   ) {}
 
   get callsInFlight(): number {
@@ -209,10 +216,26 @@ class RunningInstance implements MeshInstance {
         'drain grace period over; cancelling calls in flight',
       );
     }
+    this.callStreams.close();
     await this.announcer.stop();
-    await shutDown(this.server, finished ? 1_000 : 0);
+    await shutDownServer(this.server, finished ? 1_000 : 0);
     this.log.info({}, 'instance drained');
   }
+}
+
+/**
+ * Serves CallStream beside the services, dispatching to the same wrapped
+ * handlers, so that both transports apply the same rules.
+ */
+function addCallStreams(
+  server: Server,
+  targets: CallStreamTarget[],
+  instanceId: string,
+  log: Logger,
+): CallStreamServer {
+  const callStreams = new CallStreamServer(targets, instanceId, log);
+  server.addService(callStreams.definition, callStreams.implementation());
+  return callStreams;
 }
 
 function addHealth(server: Server, services: string[]): HealthImplementation {
@@ -232,28 +255,6 @@ function addReflection(
   if (!set) return;
   const definition = loadFileDescriptorSetFromBuffer(Buffer.from(set));
   new ReflectionService(definition, { services }).addToServer(server);
-}
-
-function bind(server: Server, host: string, port: number): Promise<number> {
-  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((resolve, reject) =>
-    server.bindAsync(target, ServerCredentials.createInsecure(), (e, bound) =>
-      e ? reject(e) : resolve(bound),
-    ),
-  );
-}
-
-function shutDown(server: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 function defaultInstanceId(service: string): string {

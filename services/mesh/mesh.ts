@@ -3,11 +3,14 @@ import type {
   ChannelCredentials,
   ChannelOptions,
   ClientOptions,
+  Interceptor,
   ServiceDefinition,
 } from '@grpc/grpc-js';
 import { DESCRIPTOR_SET } from '../../gen/descriptors';
 import type { BackoffOptions } from './backoff';
 import { createCallPolicy } from './call-policy';
+import { createCallStreamInterceptor } from './call-stream-client';
+import { CallStreamRouter } from './call-stream-router';
 import { DescriptorPool } from './descriptor-pool';
 import { serveInstance } from './instance-server';
 import type { MeshInstance, ServeOptions } from './instance-server';
@@ -46,6 +49,30 @@ export interface MeshOptions {
   announceWaitMs?: number;
   /** Delays between attempts to reach the registry again. */
   backoff?: BackoffOptions;
+  /**
+   * How unary calls travel to instances. `standard`: one HTTP/2 stream per
+   * call. `call-streams`: as frames on a few long-lived CallStream streams
+   * per instance, falling back to the standard way for instances that do
+   * not serve CallStream. Streaming calls always go the standard way.
+   * Default `standard`.
+   */
+  transport?: MeshTransport;
+  /** Tuning of the `call-streams` transport. */
+  callStreams?: CallStreamOptions;
+}
+
+/** How unary calls travel; see {@link MeshOptions.transport}. */
+export type MeshTransport = 'standard' | 'call-streams';
+
+/** Options of the `call-streams` transport. */
+export interface CallStreamOptions {
+  /** Streams opened to each instance. Default 2. */
+  streamsPerInstance?: number;
+  /**
+   * Calls in flight on one stream; past it, calls wait in line within
+   * their deadline. Default 1,024.
+   */
+  maxCallsPerStream?: number;
 }
 
 /** The constructor ts-proto generates for a grpc-js client. */
@@ -97,6 +124,7 @@ class MeshRuntime implements Mesh {
   private readonly channels = new Map<string, Channel>();
   private readonly instances = new Set<MeshInstance>();
   private readonly descriptors: DescriptorPool;
+  private callStreams: CallStreamRouter | undefined;
 
   constructor(private readonly options: MeshOptions) {
     this.log = (options.logger ?? createSilentLogger()).child({
@@ -132,16 +160,31 @@ class MeshRuntime implements Mesh {
     });
     return new Client(this.target(service), credentials.createInsecure(), {
       channelOverride: this.channel(service),
-      interceptors: [policy],
+      interceptors: [policy, ...this.transportInterceptors()],
     });
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.instances].map((i) => i.stop()));
     this.instances.clear();
+    this.callStreams?.close();
+    this.callStreams = undefined;
     for (const channel of this.channels.values()) channel.close();
     this.channels.clear();
     releaseRegistryLink(this.link);
+  }
+
+  /** The interceptors that carry calls the way `transport` says. */
+  private transportInterceptors(): Interceptor[] {
+    if ((this.options.transport ?? 'call-streams') !== 'call-streams') return [];
+    this.callStreams ??= new CallStreamRouter({
+      watchOf: (service) => this.link.watch(service),
+      streamsPerInstance: this.options.callStreams?.streamsPerInstance,
+      maxCallsPerStream: this.options.callStreams?.maxCallsPerStream,
+      channelOptions: this.channelOptions(),
+      log: this.log,
+    });
+    return [createCallStreamInterceptor(this.callStreams)];
   }
 
   private channel(service: string): Channel {

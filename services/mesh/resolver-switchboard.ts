@@ -86,11 +86,17 @@ class SwitchboardResolver implements experimental.Resolver {
     );
   }
 
+  /**
+   * Reports that no endpoint can be used. The service config goes with the
+   * error: without it grpc-js falls back to its default policy, pick_first,
+   * which drops the round robin children and every endpoint still working
+   * (as after a registry restart, whose first snapshot is empty).
+   */
   private fail(details: string): void {
     this.listener(
       experimental.statusOrFromError({ code: status.UNAVAILABLE, details }),
       {},
-      null,
+      experimental.statusOrFromValue(SERVICE_CONFIG),
       details,
     );
   }

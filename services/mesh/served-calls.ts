@@ -107,9 +107,7 @@ export class ServedCalls {
         signal: controller.signal,
         method: method.path,
       };
-      runInCallContext(context, () =>
-        this.invoke(method, handler, args, call, callback),
-      );
+      runInCallContext(context, () => this.invoke(method, handler, args, call));
     };
   }
 
@@ -118,7 +116,6 @@ export class ServedCalls {
     handler: AnyHandler,
     args: Parameters<AnyHandler>,
     call: ServerSurfaceCall,
-    callback: Callback | undefined,
   ): void {
     const fail = (error: unknown) => {
       const outgoing = this.toCallerError(method, error);

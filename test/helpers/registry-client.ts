@@ -20,6 +20,7 @@ import {
   InstanceState,
   RegistryClient,
   StreamingKind,
+  WatchRequest,
 } from '../../gen/switchboard/v1/registry';
 import type {
   AnnounceRequest,
@@ -28,7 +29,6 @@ import type {
   LeaseTerms,
   ListServicesResponse,
   ResolveResponse,
-  WatchRequest,
   WatchResponse,
 } from '../../gen/switchboard/v1/registry';
 import { waitFor, withTimeout } from './wait';
@@ -155,7 +155,7 @@ export function recordWatch(
   client: RegistryClient,
   request: Partial<WatchRequest> = {},
 ): WatchRecording {
-  const call = client.watch({ service: '', afterRevision: 0, ...request });
+  const call = client.watch(WatchRequest.fromPartial(request));
   const events: WatchResponse[] = [];
   call.on('data', (event: WatchResponse) => events.push(event));
   // The status event carries the outcome; without a listener, an 'error'
@@ -169,10 +169,10 @@ export function recordWatch(
     ended,
     cancel: () => call.cancel(),
     waitForEvents: (count, timeoutMs = CALL_TIMEOUT_MS) =>
-      waitFor(() => events.length >= count && events, {
+      waitFor(() => (events.length >= count ? events : undefined), {
         timeoutMs,
         intervalMs: 5,
-        description: `${count} watch events (have ${events.length})`,
+        description: () => `${count} watch events (have ${events.length})`,
       }),
   };
 }
@@ -381,13 +381,13 @@ export function sendRawAnnounce(
  * (it has no imports), for announcements that carry file_descriptors: it
  * defines `switchboard.v1.Registry` and its four methods.
  */
-export function registryFileDescriptor(): Uint8Array {
+export function registryFileDescriptor(): Buffer {
   const set = fromBinary(FileDescriptorSetSchema, DESCRIPTOR_SET);
   const file = set.file.find((f) => f.name === 'switchboard/v1/registry.proto');
   if (!file) {
     throw new Error('registryFileDescriptor: not in gen/descriptors.ts');
   }
-  return toBinary(FileDescriptorProtoSchema, file);
+  return Buffer.from(toBinary(FileDescriptorProtoSchema, file));
 }
 
 /** An announcement of the registry's own service, with its descriptor. */

@@ -4,8 +4,11 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Pause between two tries, in ms. Default 20. */
   intervalMs?: number;
-  /** What is awaited, for the failure message: `instance "a" resolved`. */
-  description?: string;
+  /**
+   * What is awaited, for the failure message: `instance "a" resolved`. A
+   * function is called at the failure, so it can tell the state then.
+   */
+  description?: string | (() => string);
 }
 
 /**
@@ -31,7 +34,8 @@ export async function waitFor<T>(
     if (Date.now() >= deadline) break;
     await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
   }
-  const what = options.description ?? 'condition';
+  const { description = 'condition' } = options;
+  const what = typeof description === 'function' ? description() : description;
   const cause =
     lastError instanceof Error ? `; last error: ${lastError.message}` : '';
   throw new Error(`waitFor: ${what} not met within ${timeoutMs} ms${cause}`);

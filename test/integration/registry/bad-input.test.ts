@@ -48,9 +48,6 @@ let health: HealthClient;
 let raw: Client;
 const keepers: AnnounceStream[] = [];
 
-/** The valid instances that stay live through every bad input. */
-const KEEPER_IDS = ['keeper-echo', 'keeper-registry'];
-
 beforeAll(async () => {
   registry = await startRegistryProcess([
     '--heartbeat-interval-ms',
@@ -182,12 +179,14 @@ describe('Registry.Announce with a bad announcement', () => {
     [
       'an address that is not host:port',
       { ...valid(), address: 'http://127.0.0.1' },
-      'announce: address "http://127.0.0.1" is not of the form host:port with a port from 1 to 65535',
+      'announce: address "http://127.0.0.1" is not of the form host:port with ' +
+        'a port from 1 to 65535',
     ],
     [
       'an address with a port out of range',
       { ...valid(), address: '127.0.0.1:70000' },
-      'announce: address "127.0.0.1:70000" is not of the form host:port with a port from 1 to 65535',
+      'announce: address "127.0.0.1:70000" is not of the form host:port with a ' +
+        'port from 1 to 65535',
     ],
     [
       'no services',
@@ -230,7 +229,8 @@ describe('Registry.Announce with a bad announcement', () => {
     [
       'a method under the wrong service',
       withMethods('/demo.v1.Echo/Hello'),
-      'announce: method "/demo.v1.Echo/Hello" is listed under service "demo.v1.Newcomer", not its own',
+      'announce: method "/demo.v1.Echo/Hello" is listed under service ' +
+        '"demo.v1.Newcomer", not its own',
     ],
     [
       'a duplicated service',
@@ -264,7 +264,8 @@ describe('Registry.Announce with a bad announcement', () => {
           },
         ],
       },
-      'announce: method "/demo.v1.Newcomer/Hello" has no streaming kind; give unary, server, client or bidi stream',
+      'announce: method "/demo.v1.Newcomer/Hello" has no streaming kind; give ' +
+        'unary, server, client or bidi stream',
     ],
     [
       'more labels than --max-labels',
@@ -316,7 +317,8 @@ describe('Registry.Announce with a bad announcement', () => {
   it('refuses an instance id held by another live stream with ALREADY_EXISTS', async () => {
     await expectRefusal(
       announcementOf('keeper-echo', 'demo.v1.Impostor', ['Hello']),
-      'announce: instance id "keeper-echo" is held by another live instance; choose another instance_id or wait for the other stream to end',
+      'announce: instance id "keeper-echo" is held by another live instance; ' +
+        'choose another instance_id or wait for the other stream to end',
       status.ALREADY_EXISTS,
     );
     const [keeper] = (await resolveTarget(client, 'demo.v1.Echo')).instances;
@@ -483,7 +485,7 @@ describe('Registry.Resolve and Registry.Watch with a bad query', () => {
 });
 
 describe('the registry after bad input', () => {
-  it('survives 1,000 malformed announcements and random bytes, keeping only the valid instances', async () => {
+  it('survives 1,000 malformed announcements and random bytes', async () => {
     const random = seededRandom(20_240_601);
     const outcomes = await sendFuzz(1_000, random);
 

@@ -98,7 +98,7 @@ describe('Registry.Announce', () => {
     expect(lease.revision).toBeGreaterThan(0);
   });
 
-  it('makes an instance resolvable and shows it to a watcher as a snapshot, then an upsert', async () => {
+  it('makes an instance resolvable and shows it to a watcher (snapshot, upsert)', async () => {
     const recording = watch(client, { service: 'flow.v1.Echo' });
     await recording.waitForEvents(1);
 
@@ -161,7 +161,7 @@ describe('Registry.Announce', () => {
     expect((await stream.ended).code).toBe(status.OK);
   });
 
-  it('removes an instance at once when its stream is cancelled, as when its process dies', async () => {
+  it('removes an instance at once when its stream is cancelled (its process died)', async () => {
     const stream = announce(client, announcementOf('cancel-1', 'cancel.v1.A'));
     await stream.lease;
     const recording = watch(client, { service: 'cancel.v1.A' });
@@ -179,7 +179,7 @@ describe('Registry.Announce', () => {
     });
   });
 
-  it('removes a silent instance after the heartbeat deadline and ends its stream with UNAVAILABLE', async () => {
+  it('removes a silent instance after the deadline, ending its stream UNAVAILABLE', async () => {
     const recording = watch(client, { service: 'silent.v1.A' });
     await recording.waitForEvents(1);
     const stream = announce(client, announcementOf('silent-1', 'silent.v1.A'), {
@@ -194,7 +194,8 @@ describe('Registry.Announce', () => {
     expect(silentMs).toBeGreaterThanOrEqual(HEARTBEAT_DEADLINE_MS - 50);
     expect(ended.code).toBe(status.UNAVAILABLE);
     expect(ended.details).toBe(
-      `announce: no heartbeat within ${HEARTBEAT_DEADLINE_MS} ms; the instance was removed, announce again`,
+      `announce: no heartbeat within ${HEARTBEAT_DEADLINE_MS} ms; the instance ` +
+        `was removed, announce again`,
     );
     const events = await recording.waitForEvents(3);
     expect(events[2].event).toEqual({
@@ -427,7 +428,7 @@ describe('Registry.Watch', () => {
 });
 
 describe('switchboard registry process', () => {
-  it('on SIGTERM ends announce streams with UNAVAILABLE, tells watchers why, and exits with code 0', async () => {
+  it('on SIGTERM ends announces with UNAVAILABLE, tells watchers, exits with 0', async () => {
     const own = await startRegistryProcess();
     const ownClient = createRegistryClient(own.address);
     try {
@@ -446,7 +447,8 @@ describe('switchboard registry process', () => {
       const ended = await stream.ended;
       expect(ended.code).toBe(status.UNAVAILABLE);
       expect(ended.details).toBe(
-        'announce: the registry is stopping; announce again to another replica or after it restarts',
+        'announce: the registry is stopping; announce again to another replica ' +
+          'or after it restarts',
       );
       expect((await recording.ended).code).toBe(status.OK);
       expect(recording.events[1]?.event).toEqual({

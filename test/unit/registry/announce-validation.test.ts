@@ -197,12 +197,14 @@ const REFUSALS: Array<[string, InstanceAnnouncement, string]> = [
   [
     'a method of unspecified streaming kind',
     withKind(StreamingKind.STREAMING_KIND_UNSPECIFIED),
-    'announce: method "/demo.v1.Echo/Say" has no streaming kind; give unary, server, client or bidi stream',
+    'announce: method "/demo.v1.Echo/Say" has no streaming kind; give unary, ' +
+      'server, client or bidi stream',
   ],
   [
     'a method of an unknown streaming kind',
     withKind(9 as StreamingKind),
-    'announce: method "/demo.v1.Echo/Say" has no streaming kind; give unary, server, client or bidi stream',
+    'announce: method "/demo.v1.Echo/Say" has no streaming kind; give unary, ' +
+      'server, client or bidi stream',
   ],
   [
     'more labels than the limit',
@@ -243,7 +245,7 @@ const REFUSALS: Array<[string, InstanceAnnouncement, string]> = [
     'more file descriptors than the limit',
     {
       ...valid(),
-      fileDescriptors: [new Uint8Array(), new Uint8Array(), new Uint8Array()],
+      fileDescriptors: [Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0)],
     },
     'announce: 3 file_descriptors, over the limit of 2',
   ],
@@ -270,7 +272,8 @@ const REFUSALS: Array<[string, InstanceAnnouncement, string]> = [
       });
       return announcement;
     })(),
-    'announce: method "/switchboard.v1.Registry/Forward" is not defined in the announced file_descriptors',
+    'announce: method "/switchboard.v1.Registry/Forward" is not defined in ' +
+      'the announced file_descriptors',
   ],
 ];
 

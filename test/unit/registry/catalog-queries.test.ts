@@ -95,7 +95,8 @@ describe('checkWatchedService', () => {
       expect.objectContaining({
         code: status.INVALID_ARGUMENT,
         details:
-          'watch: service "/game.v1.Session/Join" is not of the form pkg.Service (at most 256 characters)',
+          'watch: service "/game.v1.Session/Join" is not of the form pkg.Service ' +
+          '(at most 256 characters)',
       }),
     );
   });

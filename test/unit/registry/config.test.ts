@@ -103,15 +103,18 @@ describe('readRegistryConfig', () => {
     ],
     [
       ['--heartbeat-interval-ms', '1.5'],
-      'registry: --heartbeat-interval-ms (SWITCHBOARD_HEARTBEAT_INTERVAL_MS) is "1.5"; give a whole number from 10 to 3600000',
+      'registry: --heartbeat-interval-ms (SWITCHBOARD_HEARTBEAT_INTERVAL_MS) ' +
+        'is "1.5"; give a whole number from 10 to 3600000',
     ],
     [
       ['--max-message-bytes', '512'],
-      'registry: --max-message-bytes (SWITCHBOARD_MAX_MESSAGE_BYTES) is "512"; give a whole number from 1024 to 1073741824',
+      'registry: --max-message-bytes (SWITCHBOARD_MAX_MESSAGE_BYTES) is "512"; ' +
+        'give a whole number from 1024 to 1073741824',
     ],
     [
       ['--max-services', '0'],
-      'registry: --max-services (SWITCHBOARD_MAX_SERVICES) is "0"; give a whole number from 1 to 100000',
+      'registry: --max-services (SWITCHBOARD_MAX_SERVICES) is "0"; give a ' +
+        'whole number from 1 to 100000',
     ],
     [['--port'], 'registry: --port needs a value; see --help'],
     [['--colour', 'blue'], 'registry: unknown argument "--colour"; see --help'],
@@ -126,7 +129,8 @@ describe('readRegistryConfig', () => {
     expect(() =>
       readRegistryConfig([], { SWITCHBOARD_HEARTBEAT_DEADLINE_MS: 'soon' }),
     ).toThrow(
-      'registry: --heartbeat-deadline-ms (SWITCHBOARD_HEARTBEAT_DEADLINE_MS) is "soon"; give a whole number from 10 to 3600000',
+      'registry: --heartbeat-deadline-ms (SWITCHBOARD_HEARTBEAT_DEADLINE_MS) ' +
+        'is "soon"; give a whole number from 10 to 3600000',
     );
   });
 

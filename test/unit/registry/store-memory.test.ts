@@ -90,7 +90,7 @@ describe('MemoryStore leases', () => {
     expect(ids((await store.read()).instances)).toEqual(['a']);
   });
 
-  it('removes the instances of an expired lease with REMOVAL_REASON_HEARTBEAT_MISSED, then calls onExpired once', async () => {
+  it('removes the instances of an expired lease (heartbeat missed), calls onExpired', async () => {
     const lease = await store.grantLease(TTL_MS);
     await store.put(record('a'), lease);
     const events = watch();
@@ -111,7 +111,7 @@ describe('MemoryStore leases', () => {
     ]);
   });
 
-  it('removes the instances of a revoked lease with the given reason and never calls onExpired', async () => {
+  it('removes the instances of a revoked lease by its reason, skips onExpired', async () => {
     const lease = await store.grantLease(TTL_MS);
     await store.put(record('a'), lease);
     await store.put(record('b'), lease);
@@ -152,7 +152,7 @@ describe('MemoryStore leases', () => {
 });
 
 describe('MemoryStore.put', () => {
-  it('refuses an instance id held by another live lease and leaves the catalog unchanged', async () => {
+  it('refuses an id held by another live lease and leaves the catalog unchanged', async () => {
     const holder = await store.grantLease(LONG_TTL_MS);
     await store.put(record('a', 'first.v1.A'), holder);
     const before = await store.read();
@@ -356,7 +356,7 @@ describe('MemoryStore.watch', () => {
 });
 
 describe('MemoryStore.stop', () => {
-  it('removes every instance with REMOVAL_REASON_REGISTRY_STOPPING and ends every watch', async () => {
+  it('removes every instance as REGISTRY_STOPPING and ends every watch', async () => {
     const a = await store.grantLease(LONG_TTL_MS);
     const b = await store.grantLease(LONG_TTL_MS);
     await store.put(record('a'), a);

@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** Options of {@link startChild}. */
+export interface ChildOptions {
+  /** Short name, in error messages: `session-1`. */
+  name: string;
+  /** The script and its arguments, run by this process's node. */
+  args: string[];
+  /** Environment variables added to this process's own. */
+  env: NodeJS.ProcessEnv;
+  /** The line the child prints once it serves; group 1 is its address. */
+  readyLine: RegExp;
+  /** How long to wait for the ready line, in ms. */
+  startTimeoutMs: number;
+  /** Where the child's other lines go, its JSON logs made readable. */
+  print(line: string): void;
+}
+
+/** A child process started by the demo. */
+export interface Child {
+  readonly name: string;
+  /** The address from the ready line. */
+  readonly address: string;
+  /**
+   * Sends SIGTERM and resolves to the exit code once the child exited.
+   * After `timeoutMs` it sends SIGKILL and rejects: a child that does not
+   * drain in time is a failure of the demo, not something to wait out.
+   */
+  stop(timeoutMs: number): Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+
+// Children run in their own process group, so that a Ctrl-C in the
+// terminal reaches the demo alone and the demo stops them in order. The
+// price: they would outlive a demo that dies, so any exit of the demo kills
+// those still running. Only SIGKILL of the demo escapes this.
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/**
+ * Starts `node ...args` and resolves once the child prints its ready line.
+ * Rejects with the child's last lines if it exits first or stays silent
+ * for `startTimeoutMs`; the child is killed then.
+ */
+export async function startChild(options: ChildOptions): Promise<Child> {
+  const child = spawn(process.execPath, options.args, {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  const address = await awaitReady(child, exited, options);
+  return {
+    name: options.name,
+    address,
+    stop: (timeoutMs) => stopChild(child, exited, options.name, timeoutMs),
+  };
+}
+
+function awaitReady(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  options: ChildOptions,
+): Promise<string> {
+  const recent: string[] = [];
+  let onReady: (address: string) => void = () => undefined;
+  const forward = (line: string) => {
+    const match = options.readyLine.exec(line);
+    if (match) return onReady(match[1]);
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    options.print(readableLine(line));
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', forward);
+  }
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      const tail = recent.length
+        ? `; its last lines:\n${recent.join('\n')}`
+        : '';
+      reject(new Error(`${options.name}: ${why}${tail}`));
+    };
+    const timer = setTimeout(
+      () => fail(`no ready line within ${options.startTimeoutMs} ms`),
+      options.startTimeoutMs,
+    );
+    onReady = (address) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(address);
+    };
+    void exited.then((code) => fail(`exited with code ${code} before serving`));
+  });
+}
+
+async function stopChild(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  name: string,
+  timeoutMs: number,
+): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return child.exitCode;
+  }
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), timeoutMs);
+  });
+  const outcome = await Promise.race([exited, hung]);
+  clearTimeout(timer);
+  if (outcome !== 'hung') return outcome;
+  child.kill('SIGKILL');
+  await exited;
+  throw new Error(
+    `${name}: still running ${timeoutMs} ms after SIGTERM; killed`,
+  );
+}
+
+const LEVELS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
+
+/**
+ * A pino JSON line as `level message key=value…`, so that the demo's output
+ * stays readable when a child logs; any other line as it is.
+ */
+export function readableLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const { level, msg, time: _time, ...fields } = entry;
+  const details = Object.entries(fields).map(
+    ([key, value]) => `${key}=${JSON.stringify(value)}`,
+  );
+  const name = LEVELS[level as number] ?? String(level);
+  return [name, String(msg ?? ''), ...details].join(' ');
+}

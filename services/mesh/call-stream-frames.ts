@@ -1,0 +1,65 @@
+import { Metadata } from '@grpc/grpc-js';
+import type { MetadataValue } from '@grpc/grpc-js';
+import type { MetadataEntry } from '../../gen/switchboard/v1/call_stream';
+
+/** Metadata as call-stream entries, keys and values in order. */
+export function metadataToEntries(metadata: Metadata): MetadataEntry[] {
+  const entries: MetadataEntry[] = [];
+  for (const [key, values] of Object.entries(metadata.toJSON())) {
+    for (const value of values) entries.push(toEntry(key, value));
+  }
+  return entries;
+}
+
+/**
+ * Call-stream entries as Metadata. An entry whose value does not fit its
+ * key (text on a `-bin` key, say) is dropped, as grpc-js drops such
+ * headers, rather than failing the call.
+ */
+export function entriesToMetadata(entries: MetadataEntry[]): Metadata {
+  const metadata = new Metadata();
+  for (const entry of entries) {
+    const value = entry.value?.value;
+    if (value === undefined) continue;
+    try {
+      metadata.add(entry.key, value);
+    } catch {
+      // Metadata.add throws on a bad key or a value of the wrong kind.
+    }
+  }
+  return metadata;
+}
+
+function toEntry(key: string, value: MetadataValue): MetadataEntry {
+  return typeof value === 'string'
+    ? { key, value: { $case: 'text', value } }
+    : { key, value: { $case: 'binary', value } };
+}
+
+/**
+ * Gathers frames written during one turn of the event loop and hands them
+ * to `flush` as one batch, so that many calls share a message.
+ */
+export class FrameBatcher<F> {
+  private pending: F[] = [];
+  private scheduled = false;
+
+  constructor(private readonly flush: (frames: F[]) => void) {}
+
+  /** Queues `frame` for the next flush. */
+  push(frame: F): void {
+    this.pending.push(frame);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flushNow());
+  }
+
+  /** Sends what is queued now. */
+  flushNow(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    this.flush(frames);
+  }
+}

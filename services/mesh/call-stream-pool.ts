@@ -1,0 +1,261 @@
+import { credentials, status } from '@grpc/grpc-js';
+import type {
+  ChannelOptions,
+  ClientDuplexStream,
+  Metadata,
+  StatusObject,
+} from '@grpc/grpc-js';
+import { CallStreamClient } from '../../gen/switchboard/v1/call_stream';
+import type {
+  CallReplyFrame,
+  CallRequestFrame,
+  CallStart,
+  CallStreamRequest,
+  CallStreamResponse,
+} from '../../gen/switchboard/v1/call_stream';
+import { FrameBatcher } from './call-stream-frames';
+import type { Logger } from './logger';
+
+/** A unary call as a call-stream pool carries it. */
+export interface StreamedCall {
+  /** Absolute deadline, ms since the epoch; Infinity when none. */
+  readonly deadlineMs: number;
+  /** The start frame, but for the remaining deadline, set when sent. */
+  readonly start: Omit<CallStart, 'deadlineMs'>;
+  /** The call's reply arrived. */
+  onReply(frame: CallReplyFrame): void;
+  /** The call cannot be carried any more: its stream is gone. */
+  onLost(code: status, details: string): void;
+}
+
+/** A call handed to a pool: in line, or in flight on a stream. */
+export interface CallTicket {
+  /** Takes the call out of line, or sends a cancel frame for it. */
+  cancel(): void;
+}
+
+interface WaitingCall {
+  call: StreamedCall;
+  ticket: CallTicket;
+}
+
+/** Options of {@link CallStreamPool}. */
+export interface CallStreamPoolOptions {
+  /** Streams opened to the instance. */
+  streams: number;
+  /** Calls in flight on one stream; past it, calls wait in line. */
+  maxCallsPerStream: number;
+  /** Options of the channel the streams share. */
+  channelOptions: ChannelOptions;
+  log: Logger;
+}
+
+/** How long a stream that failed waits before it opens again, in ms. */
+const REOPEN_DELAY_MS = 500;
+/** How long an instance that does not serve CallStream is left alone, in ms. */
+const UNSUPPORTED_RETRY_MS = 30_000;
+
+/**
+ * A few long-lived CallStream.Open streams to one instance, with the unary
+ * calls they carry. Calls go to the least busy open stream; past the bound
+ * of calls per stream they wait in line, in order, until a reply frees a
+ * place or their deadline passes. The pool opens its streams on first use
+ * and opens them again, after a pause, when they end.
+ */
+export class CallStreamPool {
+  private readonly client: CallStreamClient;
+  private readonly streams: CallStreamConnection[] = [];
+  private readonly waiting: WaitingCall[] = [];
+  private retryAtMs = 0;
+  private closed = false;
+
+  constructor(
+    readonly address: string,
+    private readonly options: CallStreamPoolOptions,
+  ) {
+    this.client = new CallStreamClient(
+      address,
+      credentials.createInsecure(),
+      options.channelOptions,
+    );
+  }
+
+  /**
+   * Whether a call can be carried now: at least one stream is open. Opens
+   * the streams that are missing, unless the instance was found not to
+   * serve CallStream lately.
+   */
+  usable(): boolean {
+    if (this.closed) return false;
+    this.openMissing();
+    return this.streams.some((s) => s.isOpen);
+  }
+
+  /** Carries `call`, now or once a place frees up. */
+  send(call: StreamedCall): CallTicket {
+    const stream = this.leastBusy();
+    if (stream && stream.size < this.options.maxCallsPerStream) {
+      return { cancel: stream.send(call) };
+    }
+    const waiting: WaitingCall = {
+      call,
+      ticket: {
+        cancel: () => {
+          const index = this.waiting.indexOf(waiting);
+          if (index >= 0) this.waiting.splice(index, 1);
+        },
+      },
+    };
+    this.waiting.push(waiting);
+    return waiting.ticket;
+  }
+
+  /** Ends every stream; their calls fail with UNAVAILABLE. */
+  close(): void {
+    this.closed = true;
+    for (const stream of this.streams) stream.cancel();
+    this.streams.length = 0;
+    this.failWaiting('call stream: the runtime closed');
+    this.client.close();
+  }
+
+  private openMissing(): void {
+    if (Date.now() < this.retryAtMs) return;
+    for (let i = this.streams.length; i < this.options.streams; i++) {
+      this.streams.push(
+        new CallStreamConnection(this.client, this.address, {
+          onPlaceFree: () => this.sendWaiting(),
+          onEnd: (stream, outcome) => this.forget(stream, outcome),
+        }),
+      );
+    }
+  }
+
+  private leastBusy(): CallStreamConnection | undefined {
+    let best: CallStreamConnection | undefined;
+    for (const stream of this.streams) {
+      if (stream.isOpen && (!best || stream.size < best.size)) best = stream;
+    }
+    return best;
+  }
+
+  private sendWaiting(): void {
+    while (this.waiting.length > 0) {
+      const stream = this.leastBusy();
+      if (!stream || stream.size >= this.options.maxCallsPerStream) return;
+      const { call, ticket } = this.waiting.shift() as WaitingCall;
+      ticket.cancel = stream.send(call);
+    }
+  }
+
+  private forget(stream: CallStreamConnection, outcome: StatusObject): void {
+    const index = this.streams.indexOf(stream);
+    if (index >= 0) this.streams.splice(index, 1);
+    const unsupported =
+      outcome.code === status.UNIMPLEMENTED && !stream.wasOpen;
+    this.retryAtMs =
+      Date.now() + (unsupported ? UNSUPPORTED_RETRY_MS : REOPEN_DELAY_MS);
+    if (!this.streams.some((s) => s.isOpen)) {
+      this.failWaiting(
+        `call stream: the stream to the instance at ${this.address} ended: ${outcome.details}`,
+      );
+    }
+    this.options.log.debug(
+      { address: this.address, code: outcome.code, unsupported },
+      'call stream ended',
+    );
+  }
+
+  private failWaiting(details: string): void {
+    const waiting = this.waiting.splice(0);
+    for (const { call } of waiting) call.onLost(status.UNAVAILABLE, details);
+  }
+}
+
+interface ConnectionEvents {
+  onPlaceFree(): void;
+  onEnd(stream: CallStreamConnection, outcome: StatusObject): void;
+}
+
+/** One CallStream.Open stream and the calls in flight on it. */
+class CallStreamConnection {
+  isOpen = false;
+  wasOpen = false;
+  private readonly calls = new Map<number, StreamedCall>();
+  private readonly frames: FrameBatcher<CallRequestFrame>;
+  private readonly stream: ClientDuplexStream<
+    CallStreamRequest,
+    CallStreamResponse
+  >;
+  private nextCallId = 1;
+
+  constructor(
+    client: CallStreamClient,
+    private readonly address: string,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.stream = client.open();
+    this.frames = new FrameBatcher((frames) => this.stream.write({ frames }));
+    this.stream.on('metadata', (_: Metadata) => {
+      this.isOpen = true;
+      this.wasOpen = true;
+    });
+    this.stream.on('data', (response: CallStreamResponse) =>
+      this.receive(response),
+    );
+    // The final status comes with 'status'; without a listener, an
+    // 'error' event would be thrown.
+    this.stream.on('error', () => undefined);
+    this.stream.on('status', (outcome: StatusObject) => this.end(outcome));
+  }
+
+  /** Calls in flight. */
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /** Sends `call`'s start frame; returns the function that cancels it. */
+  send(call: StreamedCall): () => void {
+    const callId = this.nextCallId++;
+    this.calls.set(callId, call);
+    const remaining = call.deadlineMs - Date.now();
+    const deadlineMs = Number.isFinite(remaining)
+      ? Math.max(1, Math.ceil(remaining))
+      : 0;
+    this.frames.push({
+      callId,
+      kind: { $case: 'start', value: { ...call.start, deadlineMs } },
+    });
+    return () => {
+      if (!this.calls.delete(callId) || !this.isOpen) return;
+      this.frames.push({ callId, kind: { $case: 'cancel', value: {} } });
+      this.events.onPlaceFree();
+    };
+  }
+
+  cancel(): void {
+    this.stream.cancel();
+  }
+
+  private receive(response: CallStreamResponse): void {
+    for (const frame of response.frames) {
+      const call = this.calls.get(frame.callId);
+      if (!call) continue;
+      this.calls.delete(frame.callId);
+      call.onReply(frame);
+    }
+    this.events.onPlaceFree();
+  }
+
+  private end(outcome: StatusObject): void {
+    this.isOpen = false;
+    // The instance ended its side; ending ours lets a draining server's
+    // graceful shutdown see the HTTP/2 stream closed instead of waiting.
+    this.stream.end();
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    const details = `call stream: the stream to the instance at ${this.address} ended: ${outcome.details}`;
+    for (const call of calls) call.onLost(status.UNAVAILABLE, details);
+    this.events.onEnd(this, outcome);
+  }
+}

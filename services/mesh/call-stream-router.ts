@@ -1,0 +1,135 @@
+import type { ChannelOptions } from '@grpc/grpc-js';
+import type { Instance } from '../../gen/switchboard/v1/registry';
+import { CallStreamPool } from './call-stream-pool';
+import type { Logger } from './logger';
+import type { ServiceView, ServiceWatch } from './service-watch';
+import { InstanceState } from '../../gen/switchboard/v1/registry';
+
+/** Options of {@link CallStreamRouter}. */
+export interface CallStreamRouterOptions {
+  /** The shared watch of a service. */
+  watchOf(service: string): ServiceWatch;
+  /** Streams per instance. Default 2. */
+  streamsPerInstance?: number;
+  /** Calls in flight per stream before calls wait in line. Default 1,024. */
+  maxCallsPerStream?: number;
+  /** Options of the channels to instances (keepalive…). */
+  channelOptions: ChannelOptions;
+  log: Logger;
+}
+
+/** The receive window of call-stream channels, in bytes: 16 MiB. */
+const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Picks the call-stream pool a unary call travels on: round robin by weight
+ * over the serving instances of the call's service, as the ServiceWatch
+ * sees them, skipping instances whose pool has no open stream. Pools live
+ * while their instance is listed, serving or draining, so that a draining
+ * instance finishes the calls it carries.
+ */
+export class CallStreamRouter {
+  private readonly pools = new Map<string, CallStreamPool>();
+  private readonly services = new Map<string, RouteTable>();
+
+  constructor(private readonly options: CallStreamRouterOptions) {}
+
+  /** A usable pool for a call to `service`; undefined when none is. */
+  pick(service: string): CallStreamPool | undefined {
+    const table = this.table(service);
+    const count = table.ring.length;
+    for (let tried = 0; tried < count; tried++) {
+      const address = table.ring[table.cursor++ % count];
+      const pool = this.pool(address);
+      if (pool.usable()) return pool;
+    }
+    return undefined;
+  }
+
+  /** Closes every pool and stops following services. */
+  close(): void {
+    for (const table of this.services.values()) table.unsubscribe();
+    this.services.clear();
+    for (const pool of this.pools.values()) pool.close();
+    this.pools.clear();
+  }
+
+  private table(service: string): RouteTable {
+    let table = this.services.get(service);
+    if (!table) {
+      const created: RouteTable = {
+        ring: [],
+        listed: new Set(),
+        cursor: 0,
+        unsubscribe: () => undefined,
+      };
+      created.unsubscribe = this.options
+        .watchOf(service)
+        .subscribe((view) => this.update(created, view));
+      this.services.set(service, created);
+      table = created;
+    }
+    return table;
+  }
+
+  private update(table: RouteTable, view: ServiceView): void {
+    const serving = view.instances.filter(
+      (i) => i.state === InstanceState.INSTANCE_STATE_SERVING,
+    );
+    table.ring = weightedRing(serving);
+    table.listed = new Set(view.instances.map((i) => i.address));
+    this.closeUnlisted();
+  }
+
+  private closeUnlisted(): void {
+    for (const [address, pool] of this.pools) {
+      const listed = [...this.services.values()].some((t) =>
+        t.listed.has(address),
+      );
+      if (listed) continue;
+      pool.close();
+      this.pools.delete(address);
+    }
+  }
+
+  private pool(address: string): CallStreamPool {
+    let pool = this.pools.get(address);
+    if (!pool) {
+      pool = new CallStreamPool(address, {
+        streams: this.options.streamsPerInstance ?? 2,
+        maxCallsPerStream: this.options.maxCallsPerStream ?? 1_024,
+        channelOptions: {
+          ...this.options.channelOptions,
+          'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
+        },
+        log: this.options.log,
+      });
+      this.pools.set(address, pool);
+    }
+    return pool;
+  }
+}
+
+interface RouteTable {
+  /** Addresses, each repeated by its instance's weight. */
+  ring: string[];
+  /** Addresses of every listed instance, serving or draining. */
+  listed: Set<string>;
+  cursor: number;
+  unsubscribe: () => void;
+}
+
+/** Heaviest weight taken into account; heavier instances count as this. */
+const MAX_WEIGHT = 16;
+
+function weightedRing(instances: Instance[]): string[] {
+  const ring: string[] = [];
+  const most = Math.max(1, ...instances.map((i) => i.weight));
+  for (let round = 0; round < Math.min(most, MAX_WEIGHT); round++) {
+    for (const instance of instances) {
+      const weight = Math.min(Math.max(1, instance.weight), MAX_WEIGHT);
+      if (round < weight) ring.push(instance.address);
+    }
+  }
+  return ring;
+}

@@ -1,0 +1,328 @@
+import { EventEmitter } from 'node:events';
+import { Metadata, status } from '@grpc/grpc-js';
+import type {
+  MethodDefinition,
+  ServerDuplexStream,
+  ServiceDefinition,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { CallStreamService } from '../../gen/switchboard/v1/call_stream';
+import type {
+  CallReplyFrame,
+  CallStart,
+  CallStreamRequest,
+  CallStreamResponse,
+} from '../../gen/switchboard/v1/call_stream';
+import {
+  FrameBatcher,
+  entriesToMetadata,
+  metadataToEntries,
+} from './call-stream-frames';
+import type { Logger } from './logger';
+
+type OpenCall = ServerDuplexStream<CallStreamRequest, CallStreamResponse>;
+type UnaryCallback = (
+  error: unknown,
+  value?: unknown,
+  trailer?: Metadata,
+) => void;
+type UnaryHandler = (call: FramedUnaryCall, callback: UnaryCallback) => void;
+
+/** One served unary method, as the call-stream server dispatches to it. */
+interface ServedMethod {
+  definition: MethodDefinition<unknown, unknown>;
+  handler: UnaryHandler;
+}
+
+/** A service whose handlers the call-stream server dispatches to. */
+export interface CallStreamTarget {
+  definition: ServiceDefinition;
+  /** The handlers as the standard path serves them (wrapped by ServedCalls). */
+  implementation: UntypedServiceImplementation;
+}
+
+/**
+ * Serves `switchboard.v1.CallStream` for one instance: every start frame
+ * runs the same handler the standard path runs, with a call object that
+ * offers what a grpc-js ServerUnaryCall offers, and its outcome goes back
+ * as a reply frame. Deadlines and cancel frames end the call as they would
+ * end a standard call: the handler's call context aborts.
+ */
+export class CallStreamServer {
+  private readonly methods = new Map<string, ServedMethod>();
+  private readonly streams = new Set<CallStreamSession>();
+
+  constructor(
+    targets: CallStreamTarget[],
+    private readonly instanceId: string,
+    private readonly log: Logger,
+  ) {
+    for (const target of targets) this.addTarget(target);
+  }
+
+  /** The service definition to add to the instance's grpc-js server. */
+  readonly definition = CallStreamService;
+
+  /** The implementation to add beside {@link definition}. */
+  implementation(): UntypedServiceImplementation {
+    return { open: (call: OpenCall) => this.open(call) };
+  }
+
+  /**
+   * Ends every open call stream with OK, after the replies already queued:
+   * callers open no new stream to a drained instance and fall back.
+   */
+  close(): void {
+    for (const stream of this.streams) stream.end();
+    this.streams.clear();
+  }
+
+  private addTarget(target: CallStreamTarget): void {
+    for (const [name, method] of Object.entries(target.definition)) {
+      if (method.requestStream || method.responseStream) continue;
+      const handler = target.implementation[name] as unknown as UnaryHandler;
+      this.methods.set(method.path, { definition: method, handler });
+    }
+  }
+
+  private open(call: OpenCall): void {
+    const session = new CallStreamSession(call, this.methods, this.instanceId);
+    this.streams.add(session);
+    const forget = () => {
+      session.cancelAll();
+      this.streams.delete(session);
+    };
+    call.on('data', (request: CallStreamRequest) => session.receive(request));
+    call.on('end', () => session.whenIdle(() => call.end()));
+    call.on('cancelled', forget);
+    call.on('error', forget);
+    call.on('close', forget);
+    call.sendMetadata(new Metadata());
+    this.log.debug({ peer: call.getPeer() }, 'call stream opened');
+  }
+}
+
+/** One open call stream on the server: its calls in flight and replies. */
+class CallStreamSession {
+  private readonly active = new Map<number, FramedUnaryCall>();
+  private readonly replies: FrameBatcher<CallReplyFrame>;
+  private onIdle: (() => void) | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly call: OpenCall,
+    private readonly methods: Map<string, ServedMethod>,
+    private readonly instanceId: string,
+  ) {
+    this.replies = new FrameBatcher((frames) => {
+      if (!this.ended) this.call.write({ frames });
+    });
+  }
+
+  receive(request: CallStreamRequest): void {
+    for (const frame of request.frames) {
+      if (frame.kind?.$case === 'start') {
+        this.start(frame.callId, frame.kind.value);
+      } else if (frame.kind?.$case === 'cancel') {
+        this.active.get(frame.callId)?.cancel(false);
+      }
+    }
+  }
+
+  /** Runs `fn` once no call is in flight on this stream. */
+  whenIdle(fn: () => void): void {
+    if (this.active.size === 0) fn();
+    else this.onIdle = fn;
+  }
+
+  /** Ends the stream with OK once the queued replies are sent. */
+  end(): void {
+    this.replies.flushNow();
+    this.ended = true;
+    this.call.end();
+  }
+
+  /** The stream is gone: every call on it is cancelled. */
+  cancelAll(): void {
+    this.ended = true;
+    for (const call of this.active.values()) call.cancel(false);
+    this.active.clear();
+  }
+
+  private start(callId: number, start: CallStart): void {
+    const served = this.methods.get(start.method);
+    if (!served) {
+      return this.reply(callId, {
+        code: status.UNIMPLEMENTED,
+        message: `call stream: method "${start.method}" is not served by instance "${this.instanceId}"`,
+      });
+    }
+    let request: unknown;
+    try {
+      request = served.definition.requestDeserialize(start.payload);
+    } catch {
+      return this.reply(callId, {
+        code: status.INVALID_ARGUMENT,
+        message: `call stream: the request of ${start.method} does not decode`,
+      });
+    }
+    this.dispatch(callId, start, served, request);
+  }
+
+  private dispatch(
+    callId: number,
+    start: CallStart,
+    served: ServedMethod,
+    request: unknown,
+  ): void {
+    const deadline =
+      start.deadlineMs > 0 ? new Date(Date.now() + start.deadlineMs) : Infinity;
+    const call = new FramedUnaryCall(
+      request,
+      entriesToMetadata(start.metadata),
+      deadline,
+      start.method,
+      this.call.getPeer(),
+      (outcome) => this.finish(callId, outcome),
+    );
+    this.active.set(callId, call);
+    served.handler(call, (error, value, trailer) =>
+      call.complete(outcomeOf(served.definition, error, value, trailer)),
+    );
+  }
+
+  private finish(callId: number, outcome: Outcome | undefined): void {
+    this.active.delete(callId);
+    if (outcome) this.reply(callId, outcome);
+    if (this.active.size === 0 && this.onIdle) {
+      this.replies.flushNow();
+      this.onIdle();
+    }
+  }
+
+  private reply(callId: number, outcome: Outcome): void {
+    if (this.ended) return;
+    this.replies.push({
+      callId,
+      code: outcome.code,
+      message: outcome.message,
+      initialMetadata: outcome.initial ?? [],
+      trailingMetadata: outcome.trailing ?? [],
+      payload: outcome.payload ?? EMPTY,
+    });
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** How a call ended, as a reply frame says it. */
+interface Outcome {
+  code: number;
+  message: string;
+  initial?: CallReplyFrame['initialMetadata'];
+  trailing?: CallReplyFrame['trailingMetadata'];
+  payload?: Buffer;
+}
+
+function outcomeOf(
+  method: MethodDefinition<unknown, unknown>,
+  error: unknown,
+  value: unknown,
+  trailer: Metadata | undefined,
+): Outcome {
+  if (error) {
+    const e = error as { code?: number; details?: string; message?: string };
+    const metadata = (error as { metadata?: unknown }).metadata;
+    return {
+      code: typeof e.code === 'number' ? e.code : status.UNKNOWN,
+      message: e.details ?? e.message ?? '',
+      trailing:
+        metadata instanceof Metadata ? metadataToEntries(metadata) : undefined,
+    };
+  }
+  try {
+    const payload = method.responseSerialize(value);
+    const trailing = trailer ? metadataToEntries(trailer) : undefined;
+    return { code: status.OK, message: '', payload, trailing };
+  } catch {
+    return {
+      code: status.INTERNAL,
+      message: `call stream: the response of ${method.path} does not serialize`,
+    };
+  }
+}
+
+/**
+ * What a handler sees of a unary call that came as a frame: the surface of
+ * a grpc-js ServerUnaryCall that handlers and ServedCalls use. It ends
+ * once, by the handler's callback, its deadline, or a cancellation.
+ */
+class FramedUnaryCall extends EventEmitter {
+  cancelled = false;
+  private done = false;
+  private initial: CallReplyFrame['initialMetadata'] | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly request: unknown,
+    readonly metadata: Metadata,
+    private readonly deadline: Date | number,
+    private readonly path: string,
+    private readonly peer: string,
+    private readonly onDone: (outcome: Outcome | undefined) => void,
+  ) {
+    super();
+    if (deadline instanceof Date) {
+      const ms = Math.max(0, deadline.getTime() - Date.now());
+      this.timer = setTimeout(() => this.cancel(true), ms);
+    }
+  }
+
+  getDeadline(): Date | number {
+    return this.deadline;
+  }
+
+  getPath(): string {
+    return this.path;
+  }
+
+  getPeer(): string {
+    return this.peer;
+  }
+
+  getHost(): string {
+    return '';
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    this.initial ??= metadataToEntries(metadata);
+  }
+
+  /** The handler answered; the answer goes back unless the call is over. */
+  complete(outcome: Outcome): void {
+    if (this.done) return;
+    this.end({ ...outcome, initial: this.initial });
+  }
+
+  /**
+   * Ends the call without the handler: by its deadline (a
+   * DEADLINE_EXCEEDED reply) or by a cancellation (no reply: the caller
+   * has already finished the call, or the stream is gone).
+   */
+  cancel(byDeadline: boolean): void {
+    if (this.done) return;
+    this.cancelled = true;
+    this.end(
+      byDeadline
+        ? { code: status.DEADLINE_EXCEEDED, message: 'Deadline exceeded' }
+        : undefined,
+    );
+    this.emit('cancelled', byDeadline ? 'deadline' : 'cancelled');
+  }
+
+  private end(outcome: Outcome | undefined): void {
+    this.done = true;
+    clearTimeout(this.timer);
+    this.onDone(outcome);
+  }
+}

@@ -1,0 +1,202 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { ProbeClient } from '../../../gen/testing/v1/probe';
+import type { ProbeReply } from '../../../gen/testing/v1/probe';
+import { createMesh } from '../../../services/mesh';
+import type { Mesh, MeshTransport } from '../../../services/mesh';
+import { probeRequest, probeUnary } from '../../helpers/probe-calls';
+import { startProbeProcess } from '../../helpers/probe-process';
+import type { ProbeProcess } from '../../helpers/probe-process';
+import { callError } from '../../helpers/registry-client';
+import { startRegistryProcess } from '../../helpers/registry-process';
+import type { RegistryProcess } from '../../helpers/registry-process';
+import { sleep, waitFor } from '../../helpers/wait';
+
+const TRANSPORTS: MeshTransport[] = ['standard', 'call-streams'];
+
+/**
+ * Calls until every instance of `ids` answered a few times. The first
+ * calls of a call-streams mesh take the standard path while the pools
+ * open, so tests warm up before they count on the pools.
+ */
+async function warmUp(client: ProbeClient, ids: string[]): Promise<void> {
+  const seen = new Map<string, number>();
+  await waitFor(
+    async () => {
+      const { instanceId } = await probeUnary(client);
+      seen.set(instanceId, (seen.get(instanceId) ?? 0) + 1);
+      await sleep(10);
+      return ids.every((id) => (seen.get(id) ?? 0) >= 3);
+    },
+    { timeoutMs: 5_000, description: `replies from ${ids.join(', ')}` },
+  );
+}
+
+describe.each(TRANSPORTS)('Unary calls over the %s transport', (transport) => {
+  let registry: RegistryProcess;
+  let probe: ProbeProcess;
+  let mesh: Mesh;
+  let client: ProbeClient;
+
+  beforeAll(async () => {
+    registry = await startRegistryProcess(['--heartbeat-interval-ms', '500']);
+    probe = await startProbeProcess(registry.address, ['--id', 'p1']);
+    mesh = createMesh({ registryAddress: registry.address, transport });
+    client = mesh.client(ProbeClient);
+    await warmUp(client, ['p1']);
+  });
+
+  afterAll(async () => {
+    await mesh?.close();
+    await probe?.kill();
+    await registry?.stop();
+  });
+
+  it('answers a call', async () => {
+    const reply = await probeUnary(client, { text: 'hello' });
+    expect(reply).toMatchObject({ text: 'hello', instanceId: 'p1' });
+  });
+
+  it.each([
+    status.NOT_FOUND,
+    status.INVALID_ARGUMENT,
+    status.PERMISSION_DENIED,
+    status.RESOURCE_EXHAUSTED,
+    status.FAILED_PRECONDITION,
+  ])('passes the handler status code %i and its message', async (code) => {
+    const error = await callError(probeUnary(client, { failWithCode: code }));
+    expect(error.code).toBe(code);
+    expect(error.details).toBe(`probe: failed as asked with code ${code}`);
+  });
+
+  it('hides an unexpected handler exception behind UNKNOWN', async () => {
+    const error = await callError(
+      probeUnary(client, { failWithCode: status.UNKNOWN }),
+    );
+    expect(error.code).toBe(status.UNKNOWN);
+    expect(error.details).toBe(
+      "/testing.v1.Probe/Unary: the handler failed unexpectedly; see the instance's log",
+    );
+  });
+
+  it('gives the handler the remaining deadline', async () => {
+    const reply = await probeUnary(
+      client,
+      {},
+      { deadline: Date.now() + 1_500 },
+    );
+    expect(reply.remainingDeadlineMs).toBeGreaterThan(1_000);
+    expect(reply.remainingDeadlineMs).toBeLessThanOrEqual(1_500);
+  });
+
+  it('ends a call whose deadline passes, on both sides', async () => {
+    const before = probe.output().split('probe call cancelled').length;
+    const started = Date.now();
+    const error = await callError(
+      probeUnary(client, { delayMs: 3_000 }, { deadline: Date.now() + 300 }),
+    );
+    expect(error.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(error.details).toMatch(/deadline exceeded/i);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await waitFor(
+      () => probe.output().split('probe call cancelled').length > before,
+      { timeoutMs: 2_000, description: 'the handler saw the deadline' },
+    );
+  });
+
+  it('cancels the handler when the caller cancels', async () => {
+    const before = probe.output().split('probe call cancelled').length;
+    const outcome = new Promise<number>((resolve) => {
+      const call = client.unary(
+        probeRequest({ delayMs: 5_000 }),
+        new Metadata(),
+        { deadline: Date.now() + 10_000 },
+        (error) => resolve(error?.code ?? status.OK),
+      );
+      setTimeout(() => call.cancel(), 200);
+    });
+    expect(await outcome).toBe(status.CANCELLED);
+    await waitFor(
+      () => probe.output().split('probe call cancelled').length > before,
+      { timeoutMs: 2_000, description: 'the handler saw the cancellation' },
+    );
+  });
+
+  it('carries 5,000 concurrent calls with bounded memory', async () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const calls = [...Array(5_000).keys()].map((i) =>
+      probeUnary(client, { text: `c${i}` }, { deadline: Date.now() + 20_000 }),
+    );
+    const replies: ProbeReply[] = await Promise.all(calls);
+    expect(replies.map((r) => r.text)).toEqual(
+      [...Array(5_000).keys()].map((i) => `c${i}`),
+    );
+    const grownBytes = process.memoryUsage().heapUsed - heapBefore;
+    expect(grownBytes).toBeLessThan(200 * 1024 * 1024);
+  });
+});
+
+describe.each(TRANSPORTS)(
+  'Instances ending under the %s transport',
+  (transport) => {
+    let registry: RegistryProcess;
+    let a: ProbeProcess;
+    let b: ProbeProcess;
+    let mesh: Mesh;
+    let client: ProbeClient;
+
+    beforeEach(async () => {
+      registry = await startRegistryProcess(['--heartbeat-interval-ms', '300']);
+      [a, b] = await Promise.all([
+        startProbeProcess(registry.address, ['--id', 'a']),
+        startProbeProcess(registry.address, ['--id', 'b']),
+      ]);
+      mesh = createMesh({ registryAddress: registry.address, transport });
+      client = mesh.client(ProbeClient);
+      await warmUp(client, ['a', 'b']);
+    });
+
+    afterEach(async () => {
+      await mesh?.close();
+      await Promise.all([a?.kill(), b?.kill()]);
+      await registry?.kill();
+    });
+
+    it('finishes the calls in flight of a draining instance', async () => {
+      const slow = [...Array(6)].map(() =>
+        probeUnary(client, { delayMs: 800 }, { deadline: Date.now() + 5_000 }),
+      );
+      await sleep(200);
+      const stopped = a.stop();
+      const replies = await Promise.all(slow);
+      expect(new Set(replies.map((r) => r.instanceId))).toEqual(
+        new Set(['a', 'b']),
+      );
+      expect(await stopped).toBe(0);
+      const after = await probeUnary(client);
+      expect(after.instanceId).toBe('b');
+    });
+
+    it('fails the calls in flight of a killed instance with UNAVAILABLE', async () => {
+      const slow = [...Array(6)].map(() =>
+        probeUnary(client, { delayMs: 2_000 }, { deadline: Date.now() + 5_000 })
+          .then((r) => ({ instanceId: r.instanceId, code: status.OK }))
+          .catch((e: { code: number }) => ({ instanceId: '', code: e.code })),
+      );
+      await sleep(300);
+      await a.kill();
+      const outcomes = await Promise.all(slow);
+      const failed = outcomes.filter((o) => o.code !== status.OK);
+      expect(failed.length).toBeGreaterThan(0);
+      expect(new Set(failed.map((o) => o.code))).toEqual(
+        new Set([status.UNAVAILABLE]),
+      );
+      expect(outcomes.filter((o) => o.code === status.OK).length).toBe(
+        outcomes.length - failed.length,
+      );
+      await waitFor(async () => (await probeUnary(client)).instanceId === 'b', {
+        timeoutMs: 2_000,
+        description: 'calls going to b',
+      });
+    });
+  },
+);
