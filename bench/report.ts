@@ -59,8 +59,8 @@ const COLUMNS = [
   'p50 ms',
   'p99 ms',
   'CPU µs/call',
-  '(client',
-  'server)',
+  'client',
+  'server',
   'calls/s ÷raw',
   'calls/s ÷mol',
   'CPU ÷raw',
@@ -83,9 +83,10 @@ export function formatTables(
 }
 
 const LEGEND = [
-  'Medians over rounds. CPU is user + system time of the calling process',
-  'and of the server-side processes, per completed call. ÷raw and ÷mol',
-  'divide by the raw grpc-js and moleculer tcp rows of the same case.',
+  'Medians over rounds. CPU µs/call is user + system time per completed',
+  'call, of the calling process (client) plus the server-side processes',
+  '(server). ÷raw and ÷mol divide by the raw grpc-js and moleculer tcp',
+  'rows of the same case.',
 ].join('\n');
 
 function formatRow(result: CaseResult): string[] {

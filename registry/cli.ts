@@ -53,14 +53,14 @@ async function runRegistry(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Resolves on the first SIGINT or SIGTERM. The handlers stay installed, so
+ * a second signal while the registry stops is ignored instead of killing
+ * the process before it exits 0.
+ */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
   });
 }

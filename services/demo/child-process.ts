@@ -18,17 +18,23 @@ export interface ChildOptions {
   print(line: string): void;
 }
 
+/** How a child process ended: its exit code, or the signal that ended it. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
 /** A child process started by the demo. */
 export interface Child {
   readonly name: string;
   /** The address from the ready line. */
   readonly address: string;
   /**
-   * Sends SIGTERM and resolves to the exit code once the child exited.
+   * Sends SIGTERM and resolves to how the child ended once it exited.
    * After `timeoutMs` it sends SIGKILL and rejects: a child that does not
    * drain in time is a failure of the demo, not something to wait out.
    */
-  stop(timeoutMs: number): Promise<number | null>;
+  stop(timeoutMs: number): Promise<ChildExit>;
 }
 
 const running = new Set<ChildProcess>();
@@ -53,10 +59,10 @@ export async function startChild(options: ChildOptions): Promise<Child> {
     detached: true,
   });
   running.add(child);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.once('exit', (code, signal) => {
       running.delete(child);
-      resolve(code);
+      resolve({ code, signal });
     }),
   );
   const address = await awaitReady(child, exited, options);
@@ -69,7 +75,7 @@ export async function startChild(options: ChildOptions): Promise<Child> {
 
 function awaitReady(
   child: ChildProcess,
-  exited: Promise<number | null>,
+  exited: Promise<ChildExit>,
   options: ChildOptions,
 ): Promise<string> {
   const recent: string[] = [];
@@ -106,19 +112,17 @@ function awaitReady(
       clearTimeout(timer);
       resolve(address);
     };
-    void exited.then((code) => fail(`exited with code ${code} before serving`));
+    void exited.then((exit) => fail(`${describeExit(exit)} before serving`));
   });
 }
 
 async function stopChild(
   child: ChildProcess,
-  exited: Promise<number | null>,
+  exited: Promise<ChildExit>,
   name: string,
   timeoutMs: number,
-): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return child.exitCode;
-  }
+): Promise<ChildExit> {
+  if (child.exitCode !== null || child.signalCode !== null) return exited;
   child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const hung = new Promise<'hung'>((resolve) => {
@@ -132,6 +136,13 @@ async function stopChild(
   throw new Error(
     `${name}: still running ${timeoutMs} ms after SIGTERM; killed`,
   );
+}
+
+/** `exited with code 1`, or `was killed by SIGKILL`. */
+export function describeExit(exit: ChildExit): string {
+  return exit.signal
+    ? `was killed by ${exit.signal}`
+    : `exited with code ${exit.code}`;
 }
 
 const LEVELS: Record<number, string> = {

@@ -74,10 +74,12 @@ export function finalLines(tally: Tally, players: number): string[] {
     lines.push(sessionRow(session));
   }
   const { latency } = tally;
+  const p50 = latency.percentile(0.5);
+  const p99 = latency.percentile(0.99);
   lines.push(
     formatLine(
       'round trip',
-      `${latencyText(latency.percentile(0.5), latency.percentile(0.99))} over ${latency.count} inputs`,
+      `${latencyText(p50, p99)} over ${latency.count} inputs`,
     ),
   );
   const split = [...tally.sessions.values()].filter((s) => s.streams.size > 1);
@@ -86,7 +88,9 @@ export function finalLines(tally: Tally, players: number): string[] {
   lines.push(
     formatLine(
       'totals',
-      `${players} players in ${tally.sessions.size} sessions: ${inputsSent} inputs sent, ${inputsAcked} acked; ${tally.failures.length} failures`,
+      `${players} players in ${tally.sessions.size} sessions: ` +
+        `${inputsSent} inputs sent, ${inputsAcked} acked; ` +
+        `${tally.failures.length} failures`,
     ),
   );
   return lines;

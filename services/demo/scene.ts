@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startChild } from './child-process';
+import { describeExit, startChild } from './child-process';
 import type { Child } from './child-process';
 
 /** Options of {@link startScene}. */
@@ -103,10 +103,12 @@ async function stopOne(
   child: Child,
 ): Promise<{ text: string; failure?: string }> {
   try {
-    const code = await child.stop(STOP_TIMEOUT_MS);
-    const text = `${child.name} exit ${code}`;
-    if (code === 0) return { text };
-    return { text, failure: `stop: ${child.name} exited with code ${code}` };
+    const exit = await child.stop(STOP_TIMEOUT_MS);
+    if (exit.code === 0) return { text: `${child.name} exit 0` };
+    return {
+      text: `${child.name} ${exit.signal ?? `exit ${exit.code}`}`,
+      failure: `stop: ${child.name} ${describeExit(exit)}`,
+    };
   } catch (error: unknown) {
     const why = error instanceof Error ? error.message : String(error);
     return { text: `${child.name} killed`, failure: `stop: ${why}` };

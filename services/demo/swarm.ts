@@ -45,10 +45,13 @@ export async function playSwarm(
   const players = await logIn(options.players, users, sessions);
   print('logged in', `${players.length} players through the User service`);
   const sessionIds = await createSessions(options.sessions, sessions, tally);
+  const creators = formatCounts(tally.sessionsPerCreator());
+  print('created', `${sessionIds.length} sessions: ${creators}`);
   const admitted = await joinSessions(players, sessionIds);
   print(
     'joined',
-    `through User, which calls Session.JoinSession: admitted by ${formatCounts(admitted)}`,
+    `${players.length} players through User, which calls Session: ` +
+      `admitted by ${formatCounts(admitted)}`,
   );
   await play(players, options, stop, tally, print);
   await checkJoined(players, tally);
@@ -123,7 +126,8 @@ async function play(
     : `for ${options.playMs / 1_000} s`;
   print(
     'playing',
-    `${runs.length} Play streams, one input every ${options.inputIntervalMs} ms each, ${how}`,
+    `${runs.length} Play streams, ` +
+      `one input every ${options.inputIntervalMs} ms each, ${how}`,
   );
   const summaries = options.forever
     ? printSummaries(tally, options.summaryIntervalMs, print)
@@ -145,7 +149,8 @@ async function checkJoined(
   players.forEach((player, i) => {
     if (joined[i] !== player.sessionId) {
       tally.fail(
-        `user: ${player.name} is in session "${joined[i]}" for the User service, not "${player.sessionId}"`,
+        `user: ${player.name} is in session "${joined[i]}" ` +
+          `for the User service, not "${player.sessionId}"`,
       );
     }
   });

@@ -85,6 +85,15 @@ export class Tally {
     return { inputsSent, inputsAcked };
   }
 
+  /** Sessions per Session instance that created them. */
+  sessionsPerCreator(): Map<string, number> {
+    const total = new Map<string, number>();
+    for (const { createdOn } of this.sessions.values()) {
+      total.set(createdOn, (total.get(createdOn) ?? 0) + 1);
+    }
+    return total;
+  }
+
   /** Play streams per Session instance, over all sessions. */
   streamsPerInstance(): Map<string, number> {
     const total = new Map<string, number>();

@@ -36,6 +36,12 @@ export function createCallStreamInterceptor(
   };
 }
 
+/**
+ * Requests larger than this, in bytes, take the standard path: see
+ * FramedCall.goStandard.
+ */
+export const LARGE_MESSAGE_BYTES = 256 * 1024;
+
 type Listener = Partial<InterceptingListener>;
 type NextCall = Parameters<Interceptor>[1];
 type AuthContext = ReturnType<InterceptingCall['getAuthContext']>;
@@ -65,6 +71,7 @@ class FramedCall implements CallSurface {
   private ticket: CallTicket | undefined;
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
+  private readRequested = false;
 
   constructor(
     private readonly options: InterceptorOptions,
@@ -95,7 +102,8 @@ class FramedCall implements CallSurface {
   }
 
   startRead(): void {
-    this.next?.startRead();
+    if (this.next) this.next.startRead();
+    else this.readRequested = true;
   }
 
   halfClose(): void {
@@ -110,7 +118,22 @@ class FramedCall implements CallSurface {
         'call stream: the request message does not serialize',
       );
     }
+    if (payload.length > LARGE_MESSAGE_BYTES) return this.goStandard();
     this.send(this.pool, payload);
+  }
+
+  /**
+   * Sends the call the standard way after all. A large request gets an
+   * HTTP/2 stream of its own, where flow control paces it alone, instead of
+   * holding up the small frames queued behind it on a shared call stream.
+   */
+  private goStandard(): void {
+    const next = this.nextCall(this.options);
+    this.next = next;
+    next.start(this.metadata ?? new Metadata(), this.listener);
+    if (this.readRequested) next.startRead();
+    next.sendMessageWithContext({}, this.message);
+    next.halfClose();
   }
 
   cancelWithStatus(code: status, details: string): void {

@@ -36,19 +36,32 @@ function toEntry(key: string, value: MetadataValue): MetadataEntry {
     : { key, value: { $case: 'binary', value } };
 }
 
+/** What a batch of frames may hold before it is sent, in payload bytes. */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+
 /**
  * Gathers frames written during one turn of the event loop and hands them
- * to `flush` as one batch, so that many calls share a message.
+ * to `flush` as one batch, so that many calls share a message. A batch is
+ * sent early once its payloads pass MAX_BATCH_BYTES, so that a batch never
+ * grows past the message size limit of the other side.
  */
 export class FrameBatcher<F> {
   private pending: F[] = [];
+  private pendingBytes = 0;
   private scheduled = false;
 
-  constructor(private readonly flush: (frames: F[]) => void) {}
+  /** `sizeOf` tells a frame's payload bytes. */
+  constructor(
+    private readonly flush: (frames: F[]) => void,
+    private readonly sizeOf: (frame: F) => number,
+  ) {}
 
   /** Queues `frame` for the next flush. */
   push(frame: F): void {
+    const bytes = this.sizeOf(frame);
+    if (this.pendingBytes + bytes > MAX_BATCH_BYTES) this.flushNow();
     this.pending.push(frame);
+    this.pendingBytes += bytes;
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flushNow());
@@ -60,6 +73,7 @@ export class FrameBatcher<F> {
     if (this.pending.length === 0) return;
     const frames = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     this.flush(frames);
   }
 }

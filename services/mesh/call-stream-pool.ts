@@ -110,6 +110,11 @@ export class CallStreamPool {
     return waiting.ticket;
   }
 
+  /** Whether no call is in flight or waiting. */
+  get idle(): boolean {
+    return this.waiting.length === 0 && this.streams.every((s) => !s.size);
+  }
+
   /** Ends every stream; their calls fail with UNAVAILABLE. */
   close(): void {
     this.closed = true;
@@ -156,9 +161,7 @@ export class CallStreamPool {
     this.retryAtMs =
       Date.now() + (unsupported ? UNSUPPORTED_RETRY_MS : REOPEN_DELAY_MS);
     if (!this.streams.some((s) => s.isOpen)) {
-      this.failWaiting(
-        `call stream: the stream to the instance at ${this.address} ended: ${outcome.details}`,
-      );
+      this.failWaiting(streamEnded(this.address, outcome));
     }
     this.options.log.debug(
       { address: this.address, code: outcome.code, unsupported },
@@ -195,7 +198,11 @@ class CallStreamConnection {
     private readonly events: ConnectionEvents,
   ) {
     this.stream = client.open();
-    this.frames = new FrameBatcher((frames) => this.stream.write({ frames }));
+    this.frames = new FrameBatcher(
+      (frames) => this.stream.write({ frames }),
+      (frame) =>
+        frame.kind?.$case === 'start' ? frame.kind.value.payload.length : 0,
+    );
     this.stream.on('metadata', (_: Metadata) => {
       this.isOpen = true;
       this.wasOpen = true;
@@ -254,8 +261,13 @@ class CallStreamConnection {
     this.stream.end();
     const calls = [...this.calls.values()];
     this.calls.clear();
-    const details = `call stream: the stream to the instance at ${this.address} ended: ${outcome.details}`;
+    const details = streamEnded(this.address, outcome);
     for (const call of calls) call.onLost(status.UNAVAILABLE, details);
     this.events.onEnd(this, outcome);
   }
+}
+
+function streamEnded(address: string, outcome: StatusObject): string {
+  const why = outcome.details || `status ${outcome.code}`;
+  return `call stream: the stream to the instance at ${address} ended: ${why}`;
 }

@@ -18,15 +18,28 @@ export interface CallStreamRouterOptions {
   log: Logger;
 }
 
-/** The receive window of call-stream channels, in bytes: 16 MiB. */
+/**
+ * The receive window of call-stream channels, in bytes: 16 MiB, so that
+ * replies to a thousand calls in flight never wait for a WINDOW_UPDATE.
+ * It widens only the caller's side: grpc-js 1.14's server sets no
+ * initialWindowSize and never calls setLocalWindowSize (server.js passes
+ * only maxSessionMemory, and maxConcurrentStreams when asked), so requests
+ * travel within Node's default window of 65,535 bytes per stream and per
+ * connection: past that many bytes unread, the caller waits one round trip
+ * for the instance's WINDOW_UPDATE.
+ */
 const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
 
 /**
  * Picks the call-stream pool a unary call travels on: round robin by weight
  * over the serving instances of the call's service, as the ServiceWatch
  * sees them, skipping instances whose pool has no open stream. Pools live
- * while their instance is listed, serving or draining, so that a draining
- * instance finishes the calls it carries.
+ * while their instance is listed, serving or draining, or carries calls,
+ * so that a draining instance finishes the calls it carries.
+ *
+ * This picker duplicates the balancing of the grpc-js policy the standard
+ * way uses; route keys, once the mesh has them, must be honoured here too,
+ * or calls with a route key will spread over instances.
  */
 export class CallStreamRouter {
   private readonly pools = new Map<string, CallStreamPool>();
@@ -79,6 +92,9 @@ export class CallStreamRouter {
     table.ring = weightedRing(serving);
     table.listed = new Set(view.instances.map((i) => i.address));
     this.closeUnlisted();
+    // Opening pools as soon as instances are known spares the next calls
+    // the standard way they take while a pool opens.
+    for (const instance of serving) this.pool(instance.address).usable();
   }
 
   private closeUnlisted(): void {
@@ -86,7 +102,10 @@ export class CallStreamRouter {
       const listed = [...this.services.values()].some((t) =>
         t.listed.has(address),
       );
-      if (listed) continue;
+      // An instance can vanish from a view for a moment (a registry that
+      // restarts lists instances as they announce again): its calls in
+      // flight go on, and an idle pool closes at a later update.
+      if (listed || !pool.idle) continue;
       pool.close();
       this.pools.delete(address);
     }

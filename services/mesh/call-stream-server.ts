@@ -19,6 +19,7 @@ import {
   metadataToEntries,
 } from './call-stream-frames';
 import type { Logger } from './logger';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 
 type OpenCall = ServerDuplexStream<CallStreamRequest, CallStreamResponse>;
 type UnaryCallback = (
@@ -114,9 +115,12 @@ class CallStreamSession {
     private readonly methods: Map<string, ServedMethod>,
     private readonly instanceId: string,
   ) {
-    this.replies = new FrameBatcher((frames) => {
-      if (!this.ended) this.call.write({ frames });
-    });
+    this.replies = new FrameBatcher(
+      (frames) => {
+        if (!this.ended) this.call.write({ frames });
+      },
+      (frame) => frame.payload.length,
+    );
   }
 
   receive(request: CallStreamRequest): void {
@@ -152,9 +156,10 @@ class CallStreamSession {
   private start(callId: number, start: CallStart): void {
     const served = this.methods.get(start.method);
     if (!served) {
+      const instance = `instance "${this.instanceId}"`;
       return this.reply(callId, {
         code: status.UNIMPLEMENTED,
-        message: `call stream: method "${start.method}" is not served by instance "${this.instanceId}"`,
+        message: `call stream: method "${start.method}" is not served by ${instance}`,
       });
     }
     let request: unknown;
@@ -215,6 +220,14 @@ class CallStreamSession {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The largest response a call stream carries, in bytes: what a caller of
+ * the runtime receives by default, less room for the frame around it. A
+ * larger one would end the whole stream at the caller, with every call on
+ * it, so the one call fails instead.
+ */
+const MAX_REPLY_BYTES = DEFAULT_MAX_MESSAGE_BYTES - 64 * 1024;
+
 /** How a call ended, as a reply frame says it. */
 interface Outcome {
   code: number;
@@ -242,6 +255,12 @@ function outcomeOf(
   }
   try {
     const payload = method.responseSerialize(value);
+    if (payload.length > MAX_REPLY_BYTES) {
+      return {
+        code: status.RESOURCE_EXHAUSTED,
+        message: `call stream: the response of ${method.path} is ${payload.length} bytes, over the limit of ${MAX_REPLY_BYTES}`,
+      };
+    }
     const trailing = trailer ? metadataToEntries(trailer) : undefined;
     return { code: status.OK, message: '', payload, trailing };
   } catch {

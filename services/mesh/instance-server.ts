@@ -19,6 +19,7 @@ import type { DescriptorPool } from './descriptor-pool';
 import type { Logger } from './logger';
 import { CallStreamServer } from './call-stream-server';
 import type { CallStreamTarget } from './call-stream-server';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 import { ServedCalls } from './served-calls';
 import { bindServer, formatHost, shutDownServer } from './server-lifecycle';
 import { describeService } from './service-definitions';
@@ -62,7 +63,7 @@ export interface ServeOptions {
    * false: library code leaves the process alone unless asked.
    */
   handleSignals?: boolean;
-  /** Largest message received, in bytes. Default 4 MiB. */
+  /** Largest message received, in bytes. Default 16 MiB. */
   maxMessageBytes?: number;
 }
 
@@ -111,7 +112,7 @@ export async function serveInstance(
   const calls = new ServedCalls(log, instanceId);
   const server = new Server({
     'grpc.max_receive_message_length':
-      options.maxMessageBytes ?? 4 * 1024 * 1024,
+      options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });
@@ -198,8 +199,10 @@ class RunningInstance implements MeshInstance {
       this.log.info({ signal }, 'signal received; draining');
       void this.drain().then(() => process.exit(0));
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    // `on`, not `once`: a second signal during the drain must not kill the
+    // process before it exits 0; drain() returns the same promise.
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   }
 
   private async runDrain(): Promise<void> {

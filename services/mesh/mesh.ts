@@ -9,6 +9,7 @@ import type {
 import { DESCRIPTOR_SET } from '../../gen/descriptors';
 import type { BackoffOptions } from './backoff';
 import { createCallPolicy } from './call-policy';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 import { createCallStreamInterceptor } from './call-stream-client';
 import { CallStreamRouter } from './call-stream-router';
 import { DescriptorPool } from './descriptor-pool';
@@ -53,16 +54,23 @@ export interface MeshOptions {
    * How unary calls travel to instances. `standard`: one HTTP/2 stream per
    * call. `call-streams`: as frames on a few long-lived CallStream streams
    * per instance, falling back to the standard way for instances that do
-   * not serve CallStream. Streaming calls always go the standard way.
-   * Default `standard`.
+   * not serve CallStream, or while a pool opens. Streaming calls always go
+   * the standard way. Default `call-streams`.
    */
   transport?: MeshTransport;
   /** Tuning of the `call-streams` transport. */
   callStreams?: CallStreamOptions;
+  /**
+   * Largest message a client of this mesh receives, in bytes. Default
+   * 16 MiB, as instances accept by default.
+   */
+  maxMessageBytes?: number;
 }
 
 /** How unary calls travel; see {@link MeshOptions.transport}. */
 export type MeshTransport = 'standard' | 'call-streams';
+
+const DEFAULT_TRANSPORT: MeshTransport = 'call-streams';
 
 /** Options of the `call-streams` transport. */
 export interface CallStreamOptions {
@@ -176,7 +184,8 @@ class MeshRuntime implements Mesh {
 
   /** The interceptors that carry calls the way `transport` says. */
   private transportInterceptors(): Interceptor[] {
-    if ((this.options.transport ?? 'call-streams') !== 'call-streams') return [];
+    const transport = this.options.transport ?? DEFAULT_TRANSPORT;
+    if (transport !== 'call-streams') return [];
     this.callStreams ??= new CallStreamRouter({
       watchOf: (service) => this.link.watch(service),
       streamsPerInstance: this.options.callStreams?.streamsPerInstance,
@@ -208,6 +217,8 @@ class MeshRuntime implements Mesh {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1_000,
+      'grpc.max_receive_message_length':
+        this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     };
   }
 

@@ -89,18 +89,26 @@ export class ServedCalls {
       const done = this.begin();
       const controller = new AbortController();
       const deadlineMs = deadlineToMs(call.getDeadline());
-      const timer = scheduleAbort(controller, deadlineMs);
+      let timer: NodeJS.Timeout | undefined;
       const finish = once(() => {
         clearTimeout(timer);
         done();
+      });
+      const respond = callback
+        ? this.guardCallback(method, callback, finish)
+        : undefined;
+      timer = atDeadline(deadlineMs, () => {
+        // The call ends before its handler hears of it, so a handler that
+        // answers when its context aborts cannot turn a passed deadline
+        // into OK.
+        respond?.(deadlineExceeded(method.path));
+        controller.abort();
       });
       call.on('cancelled', () => {
         controller.abort();
         finish();
       });
-      const args: Parameters<AnyHandler> = callback
-        ? [call, this.guardCallback(method, callback, finish)]
-        : [call];
+      const args: Parameters<AnyHandler> = respond ? [call, respond] : [call];
       if (!callback) watchStreamEnd(call, finish);
       const context = {
         deadlineMs,
@@ -183,17 +191,22 @@ function refuse(
   else call.emit('error', error);
 }
 
-function scheduleAbort(
-  controller: AbortController,
+/** Runs `fn` when `deadlineMs` passes; nothing when there is none. */
+function atDeadline(
   deadlineMs: number,
+  fn: () => void,
 ): NodeJS.Timeout | undefined {
   if (!Number.isFinite(deadlineMs)) return undefined;
-  const timer = setTimeout(
-    () => controller.abort(),
-    Math.max(0, deadlineMs - Date.now()),
-  );
+  const timer = setTimeout(fn, Math.max(0, deadlineMs - Date.now()));
   timer.unref();
   return timer;
+}
+
+function deadlineExceeded(path: string) {
+  return createStatusError(
+    status.DEADLINE_EXCEEDED,
+    `${path}: the deadline passed while the handler ran`,
+  );
 }
 
 /** A streaming call is over when its response side ends or it errors. */

@@ -73,7 +73,9 @@ export class GameSession {
     if (this.players.size >= this.maxPlayers) {
       throw createStatusError(
         status.RESOURCE_EXHAUSTED,
-        `join: session "${this.id}" has ${this.players.size} players, the most it takes on instance "${this.instanceId}"; create another session`,
+        `join: session "${this.id}" has ${this.players.size} players, ` +
+          `the most it takes on instance "${this.instanceId}"; ` +
+          'create another session',
       );
     }
   }
@@ -87,7 +89,9 @@ export class GameSession {
     if (this.players.has(playerId)) {
       throw createStatusError(
         status.FAILED_PRECONDITION,
-        `play: player "${playerId}" already plays session "${this.id}" on another stream of instance "${this.instanceId}"; end that stream first`,
+        `play: player "${playerId}" already plays session "${this.id}" ` +
+          `on another stream of instance "${this.instanceId}"; ` +
+          'end that stream first',
       );
     }
     this.checkRoom();
@@ -118,7 +122,8 @@ export class GameSession {
     if (sequence <= player.lastSequence) {
       throw createStatusError(
         status.INVALID_ARGUMENT,
-        `play: sequence ${sequence} of player "${playerId}" is not above the last one applied, ${player.lastSequence}; sequences must grow`,
+        `play: sequence ${sequence} of player "${playerId}" is not above ` +
+          `the last one applied, ${player.lastSequence}; sequences must grow`,
       );
     }
     player.lastSequence = sequence;

@@ -103,7 +103,8 @@ function checkInput(input: PlayerInput): void {
   if (!isMove(input.move)) {
     throw createStatusError(
       status.INVALID_ARGUMENT,
-      `play: move ${input.move} of player "${input.playerId}" is not one of MOVE_STAY to MOVE_RIGHT`,
+      `play: move ${input.move} of player "${input.playerId}" ` +
+        'is not one of MOVE_STAY to MOVE_RIGHT',
     );
   }
 }
@@ -116,7 +117,10 @@ function checkSameStream(
   if (input.sessionId !== sessionId || input.playerId !== playerId) {
     throw createStatusError(
       status.INVALID_ARGUMENT,
-      `play: input ${input.sequence} names session "${input.sessionId}" and player "${input.playerId}", but the stream plays session "${sessionId}" as player "${playerId}"; open one stream per session and player`,
+      `play: input ${input.sequence} names session "${input.sessionId}" ` +
+        `and player "${input.playerId}", but the stream plays session ` +
+        `"${sessionId}" as player "${playerId}"; ` +
+        'open one stream per session and player',
     );
   }
 }

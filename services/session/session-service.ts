@@ -6,7 +6,7 @@ import type { SessionStore } from './session-store';
 
 /** What the Session handlers need. */
 export interface SessionServiceOptions {
-  /** The instance serving; answered as the instance that created or admitted. */
+  /** The instance serving, answered as the one that created or admitted. */
   instanceId: string;
   /** The sessions of this instance. */
   store: SessionStore;

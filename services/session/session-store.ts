@@ -84,7 +84,9 @@ export class SessionStore {
     if (this.sessions.size >= this.maxSessions) {
       throw createStatusError(
         status.RESOURCE_EXHAUSTED,
-        `session: instance "${this.options.instanceId}" holds ${this.sessions.size} sessions, its limit; retry later or on another instance`,
+        `session: instance "${this.options.instanceId}" holds ` +
+          `${this.sessions.size} sessions, its limit; ` +
+          'retry later or on another instance',
       );
     }
     const session = new GameSession(

@@ -73,7 +73,7 @@ export class PlayerStore {
     this.find(playerId).sessionId = sessionId;
   }
 
-  /** The session `playerId` joined last, or ''; NOT_FOUND for an unknown one. */
+  /** The session `playerId` joined last, or ''; NOT_FOUND if unknown. */
   joinedSession(playerId: string): string {
     return this.find(playerId).sessionId;
   }

@@ -57,6 +57,7 @@ function refusal(
 ): ServiceError {
   return createStatusError(
     error.code,
-    `join: the Session service did not admit player "${playerId}" to session "${sessionId.slice(0, 80)}": ${error.details}`,
+    `join: the Session service did not admit player "${playerId}" ` +
+      `to session "${sessionId.slice(0, 80)}": ${error.details}`,
   );
 }

@@ -121,14 +121,31 @@ describe.each(TRANSPORTS)('Unary calls over the %s transport', (transport) => {
     );
   });
 
-  it('carries 5,000 concurrent calls with bounded memory', async () => {
+  it('carries a 4 MiB message beside small ones', async () => {
+    const large = 'x'.repeat(4 * 1024 * 1024);
+    const big = probeUnary(
+      client,
+      { text: large },
+      { deadline: Date.now() + 20_000 },
+    );
+    const small = [...Array(200).keys()].map((i) =>
+      probeUnary(client, { text: `s${i}` }, { deadline: Date.now() + 20_000 }),
+    );
+    const smallReplies = await Promise.all(small);
+    expect(smallReplies.map((r) => r.text)).toEqual(
+      [...Array(200).keys()].map((i) => `s${i}`),
+    );
+    expect((await big).text).toBe(large);
+  });
+
+  it('carries 10,000 concurrent calls with bounded memory', async () => {
     const heapBefore = process.memoryUsage().heapUsed;
-    const calls = [...Array(5_000).keys()].map((i) =>
+    const calls = [...Array(10_000).keys()].map((i) =>
       probeUnary(client, { text: `c${i}` }, { deadline: Date.now() + 20_000 }),
     );
     const replies: ProbeReply[] = await Promise.all(calls);
     expect(replies.map((r) => r.text)).toEqual(
-      [...Array(5_000).keys()].map((i) => `c${i}`),
+      [...Array(10_000).keys()].map((i) => `c${i}`),
     );
     const grownBytes = process.memoryUsage().heapUsed - heapBefore;
     expect(grownBytes).toBeLessThan(200 * 1024 * 1024);

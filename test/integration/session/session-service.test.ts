@@ -112,7 +112,8 @@ describe('Session.Play', () => {
     expect(outcome).toMatchObject({
       code: status.INVALID_ARGUMENT,
       details:
-        'play: sequence 3 of player "p-1" is not above the last one applied, 4; sequences must grow',
+        'play: sequence 3 of player "p-1" is not above the last one ' +
+        'applied, 4; sequences must grow',
     });
     expect(play.states).toHaveLength(1);
   });
@@ -127,7 +128,9 @@ describe('Session.Play', () => {
     expect(outcome).toMatchObject({
       code: status.INVALID_ARGUMENT,
       details:
-        'play: input 2 names session "s-other" and player "p-1", but the stream plays session "s-one" as player "p-1"; open one stream per session and player',
+        'play: input 2 names session "s-other" and player "p-1", ' +
+        'but the stream plays session "s-one" as player "p-1"; ' +
+        'open one stream per session and player',
     });
   });
 
@@ -143,7 +146,8 @@ describe('Session.Play', () => {
     expect(outcome).toMatchObject({
       code: status.FAILED_PRECONDITION,
       details:
-        'play: player "p-1" already plays session "s-dup" on another stream of instance "session-t"; end that stream first',
+        'play: player "p-1" already plays session "s-dup" on another ' +
+        'stream of instance "session-t"; end that stream first',
     });
     await first.finish();
   });

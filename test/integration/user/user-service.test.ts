@@ -90,7 +90,10 @@ describe('User.SetJoinedSession', () => {
 
     expect(error).toEqual({
       code: status.INVALID_ARGUMENT,
-      details: `join: the Session service did not admit player "${playerId}" to session "not an id": session: session id "not an id" is not 1 to 64 letters, digits, "-" or "_"`,
+      details:
+        `join: the Session service did not admit player "${playerId}" ` +
+        'to session "not an id": session: session id "not an id" ' +
+        'is not 1 to 64 letters, digits, "-" or "_"',
     });
     expect(await getJoinedSession(playerId)).toEqual({ sessionId: '' });
   });

@@ -71,7 +71,8 @@ describe('GameSession', () => {
       expect.objectContaining({
         code: status.INVALID_ARGUMENT,
         message:
-          'play: sequence 5 of player "a" is not above the last one applied, 5; sequences must grow',
+          'play: sequence 5 of player "a" is not above the last one ' +
+          'applied, 5; sequences must grow',
       }),
     );
     expect(session.snapshot().tick).toBe(1);
@@ -85,7 +86,8 @@ describe('GameSession', () => {
       expect.objectContaining({
         code: status.FAILED_PRECONDITION,
         message:
-          'play: player "a" already plays session "s-1" on another stream of instance "session-1"; end that stream first',
+          'play: player "a" already plays session "s-1" on another ' +
+          'stream of instance "session-1"; end that stream first',
       }),
     );
   });
@@ -98,7 +100,9 @@ describe('GameSession', () => {
       expect.objectContaining({
         code: status.RESOURCE_EXHAUSTED,
         message:
-          'join: session "s-1" has 1 players, the most it takes on instance "session-1"; create another session',
+          'join: session "s-1" has 1 players, ' +
+          'the most it takes on instance "session-1"; ' +
+          'create another session',
       }),
     );
   });

@@ -52,7 +52,8 @@ describe('SessionStore', () => {
       expect.objectContaining({
         code: status.RESOURCE_EXHAUSTED,
         message:
-          'session: instance "session-1" holds 2 sessions, its limit; retry later or on another instance',
+          'session: instance "session-1" holds 2 sessions, its limit; ' +
+          'retry later or on another instance',
       }),
     );
     now += 500;
