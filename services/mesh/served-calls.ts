@@ -205,7 +205,7 @@ function atDeadline(
 function deadlineExceeded(path: string) {
   return createStatusError(
     status.DEADLINE_EXCEEDED,
-    `${path}: the deadline passed while the handler ran`,
+    `${path}: deadline exceeded while the handler ran`,
   );
 }
 
