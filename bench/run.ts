@@ -16,12 +16,13 @@ import type { CaseResult } from './report';
 import type { BenchSystem } from './system';
 import { rawGrpcSystem } from './system-grpc';
 import { moleculerSystem } from './system-moleculer';
-import { runtimeSystem } from './system-runtime';
+import { createRuntimeSystem } from './system-runtime';
 
 /** Every system, in the order of the rows. */
 const SYSTEMS: readonly BenchSystem[] = [
   rawGrpcSystem,
-  runtimeSystem,
+  createRuntimeSystem('call-streams'),
+  createRuntimeSystem('standard'),
   moleculerSystem,
 ];
 

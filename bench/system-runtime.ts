@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { EchoClient } from '../gen/bench/v1/echo';
 import { createMesh } from '../services/mesh';
+import type { MeshTransport } from '../services/mesh';
 import { CALL_DEADLINE_MS } from './bench-config';
 import { startChild } from './child-process';
 import type { ChildHandle } from './child-process';
@@ -24,34 +25,40 @@ const SWITCHBOARD_BIN = path.join(
 );
 const READY_PREFIX = 'switchboard registry listening on ';
 
-/** The `runtime` system. */
-export const runtimeSystem: BenchSystem = {
-  name: 'runtime',
-  settings: {
-    registry: 'own process, memory store',
-    channelOptions: 'runtime defaults',
-  },
-  async startServer() {
-    const registry = await startRegistry();
-    const registryAddress = registry.readyLine.slice(READY_PREFIX.length);
-    const server = await startEchoServer('runtime', [
-      '--registry',
-      registryAddress,
-    ]).catch(async (error: unknown) => {
-      await registry.stop();
-      throw error;
-    });
-    return {
-      createCaller: () => createRuntimeCaller(registryAddress),
-      cpuUsageUs: async () =>
-        (await server.process.cpuUsageUs()) + (await registry.cpuUsageUs()),
-      stop: async () => {
-        await server.process.stop();
+/**
+ * A `runtime` system whose unary calls travel the way `transport` says:
+ * `runtime call-streams` or `runtime standard`.
+ */
+export function createRuntimeSystem(transport: MeshTransport): BenchSystem {
+  return {
+    name: `runtime ${transport}`,
+    settings: {
+      registry: 'own process, memory store',
+      channelOptions: 'runtime defaults',
+      transport,
+    },
+    async startServer() {
+      const registry = await startRegistry();
+      const registryAddress = registry.readyLine.slice(READY_PREFIX.length);
+      const server = await startEchoServer('runtime', [
+        '--registry',
+        registryAddress,
+      ]).catch(async (error: unknown) => {
         await registry.stop();
-      },
-    };
-  },
-};
+        throw error;
+      });
+      return {
+        createCaller: () => createRuntimeCaller(registryAddress, transport),
+        cpuUsageUs: async () =>
+          (await server.process.cpuUsageUs()) + (await registry.cpuUsageUs()),
+        stop: async () => {
+          await server.process.stop();
+          await registry.stop();
+        },
+      };
+    },
+  };
+}
 
 function startRegistry(): Promise<ChildHandle> {
   return startChild({
@@ -73,8 +80,9 @@ function startRegistry(): Promise<ChildHandle> {
 
 async function createRuntimeCaller(
   registryAddress: string,
+  transport: MeshTransport,
 ): Promise<BenchCaller> {
-  const mesh = createMesh({ registryAddress });
+  const mesh = createMesh({ registryAddress, transport });
   const client = mesh.client(EchoClient);
   try {
     await new Promise<void>((resolve, reject) =>
