@@ -25,3 +25,29 @@ export function runInCallContext<T>(context: CallContext, fn: () => T): T {
 export function currentCallContext(): CallContext | undefined {
   return storage.getStore();
 }
+
+/**
+ * A cancellation whose AbortSignal is made only when someone asks for it:
+ * most handlers never do, and an AbortController per served call is a
+ * measurable share of what a call costs.
+ */
+export class LazyAbort {
+  private controller: AbortController | undefined;
+  private aborted = false;
+
+  /** The signal, made on first use; already aborted if the call ended. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the signal, now or when it is made; idempotent. */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.controller?.abort();
+  }
+}

@@ -19,51 +19,79 @@ export interface CallPolicyOptions {
   explainUnreached?: (service: string) => string | undefined;
 }
 
+/** What the policy decided about one outgoing call. */
+export interface CallDecision {
+  /** Absolute deadline, ms since the epoch. */
+  deadlineMs: number;
+  /** The call being served that makes this one, if any. */
+  parent: CallContext | undefined;
+}
+
+/**
+ * Decides an outgoing call's deadline: the caller's, else the default,
+ * never later than the deadline of the call being served.
+ */
+export function decideCall(
+  deadline: Deadline | undefined,
+  options: CallPolicyOptions,
+): CallDecision {
+  const parent = currentCallContext();
+  const own =
+    deadline !== undefined
+      ? deadlineToMs(deadline)
+      : Date.now() + options.defaultDeadlineMs;
+  return { deadlineMs: Math.min(own, parent?.deadlineMs ?? Infinity), parent };
+}
+
+/**
+ * Ties a call's cancellation to the call being served: `cancel` runs with
+ * the status details once the parent ends, at once if it has. Returns the
+ * function that unties them, to call when the call ends.
+ */
+export function cancelWithParent(
+  decision: CallDecision,
+  cancel: (details: string) => void,
+): () => void {
+  const parent = decision.parent;
+  if (!parent) return noop;
+  const onAbort = () =>
+    cancel(
+      `call: cancelled because the call that made it, ${parent.method}, ended`,
+    );
+  if (parent.signal.aborted) {
+    onAbort();
+    return noop;
+  }
+  parent.signal.addEventListener('abort', onAbort, { once: true });
+  return () => parent.signal.removeEventListener('abort', onAbort);
+}
+
 /**
  * The one place where the runtime decides about an outgoing call, apart from
- * how the call travels: its deadline (the caller's, else the default, never
- * later than the deadline of the call being served), its cancellation (with
- * the call being served), and the wording of failures. Both ways of carrying
- * calls apply it, so direct and forwarded calls keep the same rules.
+ * how the call travels: its deadline and cancellation ({@link decideCall},
+ * {@link cancelWithParent}) and the wording of failures. This interceptor
+ * applies them to calls that travel the standard way; the call-stream
+ * transport applies the same functions, so both keep the same rules.
  */
 export function createCallPolicy(options: CallPolicyOptions): Interceptor {
   return (callOptions, nextCall) => {
-    const parent = currentCallContext();
-    const deadlineMs = effectiveDeadline(callOptions, options, parent);
-    const call = nextCall({ ...callOptions, deadline: deadlineMs });
+    const decision = decideCall(callOptions.deadline, options);
+    const call = nextCall({ ...callOptions, deadline: decision.deadlineMs });
     return new InterceptingCall(call, {
       start(metadata, listener, next) {
-        const cancelWithParent = () =>
-          call.cancelWithStatus(
-            status.CANCELLED,
-            `call: cancelled because the call that made it, ${parent?.method}, ended`,
-          );
-        parent?.signal.addEventListener('abort', cancelWithParent, {
-          once: true,
-        });
+        let untie = noop;
         next(metadata, {
           onReceiveStatus(received: StatusObject, nextStatus) {
-            parent?.signal.removeEventListener('abort', cancelWithParent);
-            nextStatus(explain(received, callOptions, options, deadlineMs));
+            untie();
+            nextStatus(explain(received, callOptions, options, decision));
           },
         });
-        if (parent?.signal.aborted) cancelWithParent();
+        untie = cancelWithParent(decision, (details) =>
+          call.cancelWithStatus(status.CANCELLED, details),
+        );
       },
     });
   };
-}
-
-/** The deadline a call gets, in ms since the epoch. */
-export function effectiveDeadline(
-  callOptions: InterceptorOptions,
-  options: CallPolicyOptions,
-  parent: CallContext | undefined,
-): number {
-  const own =
-    callOptions.deadline !== undefined
-      ? deadlineToMs(callOptions.deadline)
-      : Date.now() + options.defaultDeadlineMs;
-  return Math.min(own, parent?.deadlineMs ?? Infinity);
 }
 
 /** A grpc-js deadline as ms since the epoch; Infinity when none. */
@@ -71,25 +99,30 @@ export function deadlineToMs(deadline: Deadline): number {
   return deadline instanceof Date ? deadline.getTime() : deadline;
 }
 
+/** The service part of a method path, `pkg.Service`. */
+export function serviceOfPath(path: string): string {
+  return path.split('/')[1] ?? path;
+}
+
 function explain(
   received: StatusObject,
   callOptions: InterceptorOptions,
   options: CallPolicyOptions,
-  deadlineMs: number,
+  decision: CallDecision,
 ): StatusObject {
   if (received.code !== status.DEADLINE_EXCEEDED || !options.explainUnreached) {
     return received;
   }
-  const service = serviceOf(callOptions.method_definition.path);
+  const service = serviceOfPath(callOptions.method_definition.path);
   const reason = options.explainUnreached(service);
   if (!reason) return received;
-  const budget = Number.isFinite(deadlineMs) ? ` (${received.details})` : '';
+  const spent = Number.isFinite(decision.deadlineMs)
+    ? ` (${received.details})`
+    : '';
   return {
     ...received,
-    details: `call: deadline passed while ${reason}${budget}`,
+    details: `call: deadline passed while ${reason}${spent}`,
   };
 }
 
-function serviceOf(path: string): string {
-  return path.split('/')[1] ?? path;
-}
+function noop(): void {}

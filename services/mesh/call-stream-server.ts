@@ -109,12 +109,14 @@ class CallStreamSession {
   private readonly replies: FrameBatcher<CallReplyFrame>;
   private onIdle: (() => void) | undefined;
   private ended = false;
+  private readonly peer: string;
 
   constructor(
     private readonly call: OpenCall,
     private readonly methods: Map<string, ServedMethod>,
     private readonly instanceId: string,
   ) {
+    this.peer = call.getPeer();
     this.replies = new FrameBatcher(
       (frames) => {
         if (!this.ended) this.call.write({ frames });
@@ -128,7 +130,7 @@ class CallStreamSession {
       if (frame.kind?.$case === 'start') {
         this.start(frame.callId, frame.kind.value);
       } else if (frame.kind?.$case === 'cancel') {
-        this.active.get(frame.callId)?.cancel(false);
+        this.active.get(frame.callId)?.cancel();
       }
     }
   }
@@ -149,7 +151,7 @@ class CallStreamSession {
   /** The stream is gone: every call on it is cancelled. */
   cancelAll(): void {
     this.ended = true;
-    for (const call of this.active.values()) call.cancel(false);
+    for (const call of this.active.values()) call.cancel();
     this.active.clear();
   }
 
@@ -187,7 +189,7 @@ class CallStreamSession {
       entriesToMetadata(start.metadata),
       deadline,
       start.method,
-      this.call.getPeer(),
+      this.peer,
       (outcome) => this.finish(callId, outcome),
     );
     this.active.set(callId, call);
@@ -274,13 +276,14 @@ function outcomeOf(
 /**
  * What a handler sees of a unary call that came as a frame: the surface of
  * a grpc-js ServerUnaryCall that handlers and ServedCalls use. It ends
- * once, by the handler's callback, its deadline, or a cancellation.
+ * once, by the handler's callback or a cancellation. Its deadline is kept
+ * by ServedCalls, which wraps every handler: when it passes, the wrapper
+ * answers DEADLINE_EXCEEDED through the callback, as on the standard path.
  */
 class FramedUnaryCall extends EventEmitter {
   cancelled = false;
   private done = false;
   private initial: CallReplyFrame['initialMetadata'] | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly request: unknown,
@@ -291,10 +294,6 @@ class FramedUnaryCall extends EventEmitter {
     private readonly onDone: (outcome: Outcome | undefined) => void,
   ) {
     super();
-    if (deadline instanceof Date) {
-      const ms = Math.max(0, deadline.getTime() - Date.now());
-      this.timer = setTimeout(() => this.cancel(true), ms);
-    }
   }
 
   getDeadline(): Date | number {
@@ -320,28 +319,19 @@ class FramedUnaryCall extends EventEmitter {
   /** The handler answered; the answer goes back unless the call is over. */
   complete(outcome: Outcome): void {
     if (this.done) return;
-    this.end({ ...outcome, initial: this.initial });
+    this.done = true;
+    this.onDone({ ...outcome, initial: this.initial });
   }
 
   /**
-   * Ends the call without the handler: by its deadline (a
-   * DEADLINE_EXCEEDED reply) or by a cancellation (no reply: the caller
-   * has already finished the call, or the stream is gone).
+   * Ends the call without a reply: the caller has already finished it (a
+   * cancel frame), or the stream is gone. The handler's context aborts.
    */
-  cancel(byDeadline: boolean): void {
+  cancel(): void {
     if (this.done) return;
-    this.cancelled = true;
-    this.end(
-      byDeadline
-        ? { code: status.DEADLINE_EXCEEDED, message: 'Deadline exceeded' }
-        : undefined,
-    );
-    this.emit('cancelled', byDeadline ? 'deadline' : 'cancelled');
-  }
-
-  private end(outcome: Outcome | undefined): void {
     this.done = true;
-    clearTimeout(this.timer);
-    this.onDone(outcome);
+    this.cancelled = true;
+    this.onDone(undefined);
+    this.emit('cancelled', 'cancelled');
   }
 }

@@ -3,14 +3,14 @@ import type {
   ChannelCredentials,
   ChannelOptions,
   ClientOptions,
-  Interceptor,
   ServiceDefinition,
 } from '@grpc/grpc-js';
 import { DESCRIPTOR_SET } from '../../gen/descriptors';
 import type { BackoffOptions } from './backoff';
 import { createCallPolicy } from './call-policy';
+import type { CallPolicyOptions } from './call-policy';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
-import { createCallStreamInterceptor } from './call-stream-client';
+import { carryOnCallStreams } from './call-stream-client';
 import { CallStreamRouter } from './call-stream-router';
 import { DescriptorPool } from './descriptor-pool';
 import { serveInstance } from './instance-server';
@@ -161,15 +161,29 @@ class MeshRuntime implements Mesh {
     clientOptions: MeshClientOptions = {},
   ): C {
     const service = describeService(Client.service).name;
-    const policy = createCallPolicy({
+    const policyOptions: CallPolicyOptions = {
       defaultDeadlineMs:
         clientOptions.deadlineMs ?? this.options.defaultDeadlineMs ?? 10_000,
       explainUnreached: (name) => this.explainUnreached(name),
-    });
-    return new Client(this.target(service), credentials.createInsecure(), {
-      channelOverride: this.channel(service),
-      interceptors: [policy, ...this.transportInterceptors()],
-    });
+    };
+    const client = new Client(
+      this.target(service),
+      credentials.createInsecure(),
+      {
+        channelOverride: this.channel(service),
+        interceptors: [createCallPolicy(policyOptions)],
+      },
+    );
+    const router = this.callStreamRouter();
+    if (router) {
+      carryOnCallStreams(
+        client as object,
+        Client.service,
+        router,
+        policyOptions,
+      );
+    }
+    return client;
   }
 
   async close(): Promise<void> {
@@ -182,10 +196,10 @@ class MeshRuntime implements Mesh {
     releaseRegistryLink(this.link);
   }
 
-  /** The interceptors that carry calls the way `transport` says. */
-  private transportInterceptors(): Interceptor[] {
+  /** The router of call streams, when unary calls travel on them. */
+  private callStreamRouter(): CallStreamRouter | undefined {
     const transport = this.options.transport ?? DEFAULT_TRANSPORT;
-    if (transport !== 'call-streams') return [];
+    if (transport !== 'call-streams') return undefined;
     this.callStreams ??= new CallStreamRouter({
       watchOf: (service) => this.link.watch(service),
       streamsPerInstance: this.options.callStreams?.streamsPerInstance,
@@ -193,7 +207,7 @@ class MeshRuntime implements Mesh {
       channelOptions: this.channelOptions(),
       log: this.log,
     });
-    return [createCallStreamInterceptor(this.callStreams)];
+    return this.callStreams;
   }
 
   private channel(service: string): Channel {

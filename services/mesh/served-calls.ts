@@ -6,7 +6,8 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { deadlineToMs } from './call-policy';
-import { runInCallContext } from './call-context';
+import { LazyAbort, runInCallContext } from './call-context';
+import type { CallContext } from './call-context';
 import type { Logger } from './logger';
 import { createStatusError, isStatusError } from './status-error';
 
@@ -87,7 +88,7 @@ export class ServedCalls {
         return refuse(call, callback, this.instanceId);
       }
       const done = this.begin();
-      const controller = new AbortController();
+      const cancellation = new LazyAbort();
       const deadlineMs = deadlineToMs(call.getDeadline());
       let timer: NodeJS.Timeout | undefined;
       const finish = once(() => {
@@ -102,18 +103,20 @@ export class ServedCalls {
         // answers when its context aborts cannot turn a passed deadline
         // into OK.
         respond?.(deadlineExceeded(method.path));
-        controller.abort();
+        cancellation.abort();
       });
       call.on('cancelled', () => {
-        controller.abort();
+        cancellation.abort();
         finish();
       });
       const args: Parameters<AnyHandler> = respond ? [call, respond] : [call];
       if (!callback) watchStreamEnd(call, finish);
-      const context = {
+      const context: CallContext = {
         deadlineMs,
-        signal: controller.signal,
         method: method.path,
+        get signal() {
+          return cancellation.signal;
+        },
       };
       runInCallContext(context, () => this.invoke(method, handler, args, call));
     };
