@@ -21,6 +21,11 @@ import { CallStreamServer } from './call-stream-server';
 import type { CallStreamTarget } from './call-stream-server';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 import { ServedCalls } from './served-calls';
+import {
+  SERVER_FLOW_CONTROL_WINDOW_BYTES,
+  widenConnectionWindows,
+  widenServerWindows,
+} from './server-flow-control';
 import { bindServer, formatHost, shutDownServer } from './server-lifecycle';
 import { describeService } from './service-definitions';
 
@@ -116,6 +121,13 @@ export async function serveInstance(
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
   });
+  const widened = widenServerWindows(server, SERVER_FLOW_CONTROL_WINDOW_BYTES);
+  if (!widened) {
+    log.warn(
+      {},
+      'grpc-js internals moved; serving with default HTTP/2 windows',
+    );
+  }
   const targets = options.services.map((service) => ({
     definition: service.definition,
     implementation: calls.wrap(service.definition, service.implementation),
@@ -128,6 +140,9 @@ export async function serveInstance(
   addReflection(server, context.descriptors, names);
   const host = options.host ?? '127.0.0.1';
   const port = await bindServer(server, host, options.port ?? 0);
+  if (widened) {
+    widenConnectionWindows(server, SERVER_FLOW_CONTROL_WINDOW_BYTES);
+  }
   const address = `${formatHost(options.advertisedHost ?? host)}:${port}`;
   const announcement: InstanceAnnouncement = {
     instanceId,
