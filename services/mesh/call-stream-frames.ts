@@ -40,6 +40,13 @@ function toEntry(key: string, value: MetadataValue): MetadataEntry {
 export const MAX_BATCH_BYTES = 1024 * 1024;
 
 /**
+ * Frames a batch may hold before it is sent: a burst of calls leaves in
+ * several messages, so the instance starts on the first while the rest are
+ * still being written (measured: 64 beats both 8 and unbounded).
+ */
+export const MAX_BATCH_FRAMES = 64;
+
+/**
  * Gathers frames written during one turn of the event loop and hands them
  * to `flush` as one batch, so that many calls share a message. A batch is
  * sent early once its payloads pass MAX_BATCH_BYTES, so that a batch never
@@ -59,7 +66,12 @@ export class FrameBatcher<F> {
   /** Queues `frame` for the next flush. */
   push(frame: F): void {
     const bytes = this.sizeOf(frame);
-    if (this.pendingBytes + bytes > MAX_BATCH_BYTES) this.flushNow();
+    if (
+      this.pendingBytes + bytes > MAX_BATCH_BYTES ||
+      this.pending.length >= MAX_BATCH_FRAMES
+    ) {
+      this.flushNow();
+    }
     this.pending.push(frame);
     this.pendingBytes += bytes;
     if (this.scheduled) return;

@@ -5,7 +5,8 @@ import type {
   Metadata,
   StatusObject,
 } from '@grpc/grpc-js';
-import { CallStreamClient } from '../../gen/switchboard/v1/call_stream';
+import type { CallStreamClient } from '../../gen/switchboard/v1/call_stream';
+import { CallStreamStub } from './call-stream-codec';
 import type {
   CallReplyFrame,
   CallRequestFrame,
@@ -73,7 +74,7 @@ export class CallStreamPool {
     readonly address: string,
     private readonly options: CallStreamPoolOptions,
   ) {
-    this.client = new CallStreamClient(
+    this.client = new CallStreamStub(
       address,
       credentials.createInsecure(),
       options.channelOptions,

@@ -6,7 +6,6 @@ import type {
   ServiceDefinition,
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { CallStreamService } from '../../gen/switchboard/v1/call_stream';
 import type {
   CallReplyFrame,
   CallStart,
@@ -18,6 +17,7 @@ import {
   entriesToMetadata,
   metadataToEntries,
 } from './call-stream-frames';
+import { CALL_STREAM_SERVICE } from './call-stream-codec';
 import type { Logger } from './logger';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 
@@ -62,7 +62,7 @@ export class CallStreamServer {
   }
 
   /** The service definition to add to the instance's grpc-js server. */
-  readonly definition = CallStreamService;
+  readonly definition = CALL_STREAM_SERVICE;
 
   /** The implementation to add beside {@link definition}. */
   implementation(): UntypedServiceImplementation {
