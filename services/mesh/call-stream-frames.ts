@@ -47,8 +47,10 @@ export const MAX_BATCH_BYTES = 1024 * 1024;
 export const MAX_BATCH_FRAMES = 64;
 
 /**
- * Gathers frames written during one turn of the event loop and hands them
- * to `flush` as one batch, so that many calls share a message. A batch is
+ * Gathers the frames written by one run of JavaScript (say, the callbacks
+ * of every reply in a message) and hands them to `flush` as one batch,
+ * so that many calls share a message. The flush is a microtask, not the
+ * next turn of the event loop: a lone call leaves at once. A batch is
  * sent early once its payloads pass MAX_BATCH_BYTES, so that a batch never
  * grows past the message size limit of the other side.
  */
@@ -76,7 +78,7 @@ export class FrameBatcher<F> {
     this.pendingBytes += bytes;
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flushNow());
+    queueMicrotask(() => this.flushNow());
   }
 
   /** Sends what is queued now. */
