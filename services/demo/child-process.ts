@@ -116,7 +116,13 @@ function awaitReady(
   });
 }
 
-async function stopChild(
+/**
+ * Sends SIGTERM and resolves to how `child` exited; after `timeoutMs` it
+ * sends SIGKILL and rejects with an error naming `name`, so that a child
+ * that hangs on stop fails loudly instead of leaking. Resolves at once when
+ * the child has already exited.
+ */
+export async function stopChild(
   child: ChildProcess,
   exited: Promise<ChildExit>,
   name: string,

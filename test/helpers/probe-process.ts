@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { stopChild } from '../../services/demo/child-process';
+import type { ChildExit } from '../../services/demo/child-process';
 import { withTimeout } from './wait';
 
 /** A probe instance running as its own process. */
@@ -44,10 +46,10 @@ export async function startProbeProcess(
   );
   running.add(child);
   let output = '';
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.once('exit', (code, signal) => {
       running.delete(child);
-      resolve(code);
+      resolve({ code, signal });
     }),
   );
   const serving = new Promise<RegExpExecArray>((resolve, reject) => {
@@ -71,16 +73,8 @@ export async function startProbeProcess(
     instanceId: match[1],
     address: match[2],
     output: () => output,
-    async stop(timeoutMs = 10_000) {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      try {
-        return await withTimeout(exited, timeoutMs, 'probe instance stop');
-      } catch (error: unknown) {
-        child.kill('SIGKILL');
-        throw error;
-      }
-    },
+    stop: async (timeoutMs = 10_000) =>
+      (await stopChild(child, exited, 'probe instance', timeoutMs)).code,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');

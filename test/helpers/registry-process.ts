@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { stopChild } from '../../services/demo/child-process';
+import type { ChildExit } from '../../services/demo/child-process';
 
 /** Options of {@link startRegistryProcess}. */
 export interface RegistryProcessOptions {
@@ -34,7 +36,7 @@ export interface RegistryProcess {
   /** Sends SIGKILL and resolves once the process has exited. */
   kill(): Promise<void>;
   /** Settles when the process exits, with its code and signal. */
-  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  readonly exited: Promise<ChildExit>;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -71,12 +73,11 @@ export async function startRegistryProcess(
     },
   );
   running.add(child);
-  const exited = new Promise<{ code: number | null; signal: string | null }>(
-    (resolve) =>
-      child.once('exit', (code, signal) => {
-        running.delete(child);
-        resolve({ code, signal });
-      }),
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
   );
   let output = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (output += s));
@@ -94,7 +95,8 @@ export async function startRegistryProcess(
     output: () => output,
     logs: () => parseLogLines(output),
     exited,
-    stop: (timeoutMs = 10_000) => stopChild(child, exited, timeoutMs),
+    stop: async (timeoutMs = 10_000) =>
+      (await stopChild(child, exited, 'registry process', timeoutMs)).code,
     kill: async () => {
       child.kill('SIGKILL');
       await exited;
@@ -104,7 +106,7 @@ export async function startRegistryProcess(
 
 function awaitListening(
   child: ChildProcess,
-  exited: Promise<{ code: number | null; signal: string | null }>,
+  exited: Promise<ChildExit>,
   output: () => string,
   timeoutMs: number,
 ): Promise<string> {
@@ -139,31 +141,6 @@ function awaitListening(
       }
     });
   });
-}
-
-async function stopChild(
-  child: ChildProcess,
-  exited: Promise<{ code: number | null; signal: string | null }>,
-  timeoutMs: number,
-): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return child.exitCode;
-  }
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<'hung'>((resolve) => {
-    timer = setTimeout(() => resolve('hung'), timeoutMs);
-  });
-  const outcome = await Promise.race([exited, hung]);
-  clearTimeout(timer);
-  if (outcome === 'hung') {
-    child.kill('SIGKILL');
-    await exited;
-    throw new Error(
-      `registry process: still running ${timeoutMs} ms after SIGTERM; killed`,
-    );
-  }
-  return outcome.code;
 }
 
 function parseLogLines(output: string): Array<Record<string, unknown>> {
