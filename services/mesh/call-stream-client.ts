@@ -11,7 +11,11 @@ import type { CallReplyFrame } from '../../gen/switchboard/v1/call_stream';
 import { cancelWithParent, decideCall, serviceOfPath } from './call-policy';
 import type { CallDecision, CallPolicyOptions } from './call-policy';
 import { entriesToMetadata, metadataToEntries } from './call-stream-frames';
-import type { CallStreamPool, CallTicket } from './call-stream-pool';
+import type {
+  CallStreamPool,
+  CallTicket,
+  StreamedCall,
+} from './call-stream-pool';
 import type { CallStreamRouter } from './call-stream-router';
 
 /**
@@ -23,6 +27,14 @@ import type { CallStreamRouter } from './call-stream-router';
 export const LARGE_MESSAGE_BYTES = 256 * 1024;
 
 type UnaryCallback = (error: ServiceError | null, value?: unknown) => void;
+
+/** Where a method's calls go, and whether a lost one may be sent again. */
+interface Route {
+  router: CallStreamRouter;
+  service: string;
+  /** The method is marked NO_SIDE_EFFECTS or IDEMPOTENT. */
+  retryable: boolean;
+}
 type UnaryMethod = (request: unknown, ...rest: unknown[]) => unknown;
 
 /**
@@ -42,14 +54,19 @@ export function carryOnCallStreams(
   definition: ServiceDefinition,
   router: CallStreamRouter,
   policy: CallPolicyOptions,
+  isIdempotent: (methodPath: string) => boolean,
 ): void {
   const methods = client as Record<string, UnaryMethod>;
   for (const [name, method] of Object.entries(definition)) {
     if (method.requestStream || method.responseStream) continue;
     const standard = methods[name].bind(client);
-    const service = serviceOfPath(method.path);
+    const route: Route = {
+      router,
+      service: serviceOfPath(method.path),
+      retryable: isIdempotent(method.path),
+    };
     const carried: UnaryMethod = (request, ...rest) => {
-      const pool = router.pick(service);
+      const pool = router.pick(route.service);
       if (!pool) return standard(request, ...rest);
       const payload = method.requestSerialize(request);
       if (payload.length > LARGE_MESSAGE_BYTES) {
@@ -57,10 +74,14 @@ export function carryOnCallStreams(
       }
       const { metadata, options, callback } = unaryArguments(rest);
       const decision = decideCall(options.deadline, policy);
-      return new StreamedUnaryCall(method, decision, callback).send(
-        pool,
+      const start = {
+        method: method.path,
+        metadata: metadata ? metadataToEntries(metadata) : [],
         payload,
-        metadata,
+      };
+      return new StreamedUnaryCall(method, decision, callback, route).send(
+        pool,
+        start,
       );
     };
     methods[name] = carried;
@@ -104,7 +125,8 @@ class StreamedUnaryCall extends EventEmitter {
   private ticket: CallTicket | undefined;
   private timer: NodeJS.Timeout | undefined;
   private untie: () => void = () => undefined;
-  private peer = '';
+  private pool: CallStreamPool | undefined;
+  private retried = false;
   private finished = false;
   private sending = false;
 
@@ -112,33 +134,52 @@ class StreamedUnaryCall extends EventEmitter {
     private readonly method: MethodDefinition<unknown, unknown>,
     private readonly decision: CallDecision,
     private readonly callback: UnaryCallback,
+    private readonly route: Route,
   ) {
     super();
   }
 
-  send(
-    pool: CallStreamPool,
-    payload: Buffer,
-    metadata: Metadata | undefined,
-  ): this {
-    this.peer = pool.address;
+  send(pool: CallStreamPool, start: StreamedCall['start']): this {
     this.sending = true;
     this.armDeadline();
-    this.ticket = pool.send({
-      deadlineMs: this.decision.deadlineMs,
-      start: {
-        method: this.method.path,
-        metadata: metadata ? metadataToEntries(metadata) : [],
-        payload,
-      },
-      onReply: (frame) => this.receive(frame),
-      onLost: (code, details) => this.finish(code, details),
-    });
+    this.dispatch(pool, start);
     this.untie = cancelWithParent(this.decision, (details) =>
       this.cancelWith(status.CANCELLED, details),
     );
     this.sending = false;
     return this;
+  }
+
+  private dispatch(pool: CallStreamPool, start: StreamedCall['start']): void {
+    this.pool = pool;
+    this.ticket = pool.send({
+      deadlineMs: this.decision.deadlineMs,
+      start,
+      onReply: (frame) => this.receive(frame),
+      onLost: (code, details) => this.lost(start, code, details),
+    });
+  }
+
+  /**
+   * The stream carrying the call is gone. A call to an idempotent method is
+   * sent once more, on another instance, if one is usable and the deadline
+   * has not passed; any other call fails with the stream's status, since
+   * its handler may have run.
+   */
+  private lost(
+    start: StreamedCall['start'],
+    code: status,
+    details: string,
+  ): void {
+    const { router, service, retryable } = this.route;
+    if (retryable && !this.retried && Date.now() < this.decision.deadlineMs) {
+      const next = router.pick(service, this.pool);
+      if (next) {
+        this.retried = true;
+        return this.dispatch(next, start);
+      }
+    }
+    this.finish(code, details);
   }
 
   /** Cancels the call, as grpc-js does: CANCELLED, "Cancelled on client". */
@@ -147,7 +188,7 @@ class StreamedUnaryCall extends EventEmitter {
   }
 
   getPeer(): string {
-    return this.peer;
+    return this.pool?.address ?? '';
   }
 
   private cancelWith(code: status, details: string): void {

@@ -47,14 +47,17 @@ export class CallStreamRouter {
 
   constructor(private readonly options: CallStreamRouterOptions) {}
 
-  /** A usable pool for a call to `service`; undefined when none is. */
-  pick(service: string): CallStreamPool | undefined {
+  /**
+   * A usable pool for a call to `service`, other than `except` (the pool a
+   * retried call was lost on); undefined when none is.
+   */
+  pick(service: string, except?: CallStreamPool): CallStreamPool | undefined {
     const table = this.table(service);
     const count = table.ring.length;
     for (let tried = 0; tried < count; tried++) {
       const address = table.ring[table.cursor++ % count];
       const pool = this.pool(address);
-      if (pool.usable()) return pool;
+      if (pool !== except && pool.usable()) return pool;
     }
     return undefined;
   }

@@ -2,6 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   FileDescriptorProtoSchema,
   FileDescriptorSetSchema,
+  MethodOptions_IdempotencyLevel,
 } from '@bufbuild/protobuf/wkt';
 import type {
   FileDescriptorProto,
@@ -30,6 +31,26 @@ export class DescriptorPool {
         this.serviceFiles.set(`${prefix}${service.name}`, file.name);
       }
     }
+  }
+
+  /**
+   * Tells whether the method `/pkg.Service/Method` is marked
+   * `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` in its contract:
+   * a call to it may be sent again when it was lost. False for a method the
+   * pool does not define.
+   */
+  isIdempotent(methodPath: string): boolean {
+    const [, service, name] = methodPath.split('/');
+    const file = this.files.get(this.serviceFiles.get(service) ?? '');
+    const serviceName = service?.slice(service.lastIndexOf('.') + 1);
+    const method = file?.service
+      .find((s) => s.name === serviceName)
+      ?.method.find((m) => m.name === name);
+    const level = method?.options?.idempotencyLevel;
+    return (
+      level === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS ||
+      level === MethodOptions_IdempotencyLevel.IDEMPOTENT
+    );
   }
 
   /** Tells whether the pool defines the service `pkg.Service`. */

@@ -181,6 +181,7 @@ class MeshRuntime implements Mesh {
         Client.service,
         router,
         policyOptions,
+        (path) => this.descriptors.isIdempotent(path),
       );
     }
     return client;

@@ -39,6 +39,7 @@ function echoingProbe(): ProbeServer {
         trailer,
       );
     },
+    lookup: fail,
     serverStream: fail,
     clientStream: fail,
     bidi: fail,

@@ -219,3 +219,44 @@ describe.each(TRANSPORTS)(
     });
   },
 );
+
+describe('Idempotent calls over the call-streams transport', () => {
+  let registry: RegistryProcess;
+  let a: ProbeProcess;
+  let b: ProbeProcess;
+  let mesh: Mesh;
+
+  beforeAll(async () => {
+    registry = await startRegistryProcess(['--heartbeat-interval-ms', '300']);
+    [a, b] = await Promise.all([
+      startProbeProcess(registry.address, ['--id', 'a']),
+      startProbeProcess(registry.address, ['--id', 'b']),
+    ]);
+    mesh = createMesh({ registryAddress: registry.address });
+  });
+
+  afterAll(async () => {
+    await mesh?.close();
+    await Promise.all([a?.kill(), b?.kill()]);
+    await registry?.kill();
+  });
+
+  it('sends a lost call to a NO_SIDE_EFFECTS method again on another instance', async () => {
+    const client = mesh.client(ProbeClient);
+    await warmUp(client, ['a', 'b']);
+    const lookup = () =>
+      new Promise<ProbeReply>((resolve, reject) =>
+        client.lookup(
+          probeRequest({ delayMs: 1_000 }),
+          new Metadata(),
+          { deadline: Date.now() + 8_000 },
+          (error, reply) => (error ? reject(error) : resolve(reply)),
+        ),
+      );
+    const calls = [...Array(8)].map(lookup);
+    await sleep(300);
+    await a.kill();
+    const replies = await Promise.all(calls);
+    expect(replies.map((r) => r.instanceId)).toEqual(Array(8).fill('b'));
+  });
+});

@@ -25,6 +25,12 @@ describe('DescriptorPool', () => {
     expect(files).toHaveLength(1);
   });
 
+  it('tells which methods are marked free of side effects', () => {
+    expect(pool.isIdempotent('/testing.v1.Probe/Lookup')).toBe(true);
+    expect(pool.isIdempotent('/testing.v1.Probe/Unary')).toBe(false);
+    expect(pool.isIdempotent('/nowhere.v1.Missing/Get')).toBe(false);
+  });
+
   it('skips services it does not define', () => {
     expect(pool.filesFor(['nowhere.v1.Missing'])).toEqual([]);
     expect(pool.serializedSetFor(['nowhere.v1.Missing'])).toBeUndefined();

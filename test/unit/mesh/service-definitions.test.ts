@@ -23,6 +23,10 @@ describe('describeService', () => {
           fullName: '/testing.v1.Probe/Bidi',
           kind: StreamingKind.STREAMING_KIND_BIDI_STREAM,
         },
+        {
+          fullName: '/testing.v1.Probe/Lookup',
+          kind: StreamingKind.STREAMING_KIND_UNARY,
+        },
       ],
     });
   });
