@@ -23,6 +23,12 @@ export interface RegistryLimits {
   maxFileDescriptors: number;
   /** Bytes of one received message. Default 4 MiB. */
   maxMessageBytes: number;
+  /**
+   * Watch messages the registry holds for a watcher that does not read
+   * them; past it the watch ends with RESOURCE_EXHAUSTED and the watcher
+   * resumes from its last revision. Default 10,000.
+   */
+  maxWatchBacklog: number;
 }
 
 /** The limits in force when none are given. */
@@ -37,4 +43,5 @@ export const DEFAULT_LIMITS: Readonly<RegistryLimits> = Object.freeze({
   maxWeight: 10_000,
   maxFileDescriptors: 512,
   maxMessageBytes: 4 * 1024 * 1024,
+  maxWatchBacklog: 10_000,
 });

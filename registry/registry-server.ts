@@ -220,10 +220,33 @@ class RegistryServer implements Registry {
             : 0,
       },
       (event) => {
-        if (!call.destroyed && !call.writableEnded) {
-          call.write(toWatchResponse(event, this.store.epoch));
+        if (call.destroyed || call.writableEnded) return;
+        if (call.writableLength >= this.announce.limits.maxWatchBacklog) {
+          return this.dropSlowWatcher(call, event.revision, leave);
         }
+        call.write(toWatchResponse(event, this.store.epoch));
       },
+    );
+  }
+
+  /**
+   * Ends a watch whose reader fell too far behind, rather than holding its
+   * backlog without bound. The watcher can watch again after the last
+   * revision it read.
+   */
+  private dropSlowWatcher(
+    call: ServerWritableStream<WatchRequest, WatchResponse>,
+    revision: number,
+    leave: () => void,
+  ): void {
+    const limit = this.announce.limits.maxWatchBacklog;
+    leave();
+    call.emit(
+      'error',
+      createStatusError(
+        status.RESOURCE_EXHAUSTED,
+        `watch: the watcher fell ${limit} messages behind at revision ${revision}; watch again after the last revision it read`,
+      ),
     );
   }
 
