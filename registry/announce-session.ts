@@ -83,7 +83,8 @@ export class AnnounceSession {
     await this.finish(RemovalReason.REMOVAL_REASON_REGISTRY_STOPPING, {
       code: status.UNAVAILABLE,
       details:
-        'announce: the registry is stopping; announce again to another replica or after it restarts',
+        'announce: the registry is stopping; announce again to ' +
+        'another replica or after it restarts',
     });
   }
 
@@ -145,7 +146,8 @@ export class AnnounceSession {
       throw error instanceof InstanceIdTakenError
         ? createStatusError(
             status.ALREADY_EXISTS,
-            `announce: ${error.message}; choose another instance_id or wait for the other stream to end`,
+            `announce: ${error.message}; choose another instance_id ` +
+              `or wait for the other stream to end`,
           )
         : error;
     }
@@ -204,7 +206,9 @@ export class AnnounceSession {
     if (this.lease || this.finished) return;
     this.endStream({
       code: status.DEADLINE_EXCEEDED,
-      details: `announce: no announcement within ${this.context.heartbeatDeadlineMs} ms of opening the stream`,
+      details:
+        `announce: no announcement within ${this.context.heartbeatDeadlineMs} ` +
+        `ms of opening the stream`,
     });
     void this.finish(RemovalReason.REMOVAL_REASON_STREAM_CLOSED);
   }
@@ -215,7 +219,9 @@ export class AnnounceSession {
     this.logRemoval(RemovalReason.REMOVAL_REASON_HEARTBEAT_MISSED);
     this.endStream({
       code: status.UNAVAILABLE,
-      details: `announce: no heartbeat within ${this.context.heartbeatDeadlineMs} ms; the instance was removed, announce again`,
+      details:
+        `announce: no heartbeat within ${this.context.heartbeatDeadlineMs} ` +
+        `ms; the instance was removed, announce again`,
     });
     this.onFinished(this);
   }

@@ -139,7 +139,8 @@ function checkMethods(service: ServiceInfo, limits: RegistryLimits): void {
   }
   if (service.methods.length > limits.maxMethodsPerService) {
     throw invalidAnnounce(
-      `service ${quote(service.name)} has ${service.methods.length} methods, over the limit of ${limits.maxMethodsPerService}`,
+      `service ${quote(service.name)} has ${service.methods.length} ` +
+        `methods, over the limit of ${limits.maxMethodsPerService}`,
     );
   }
   const seen = new Set<string>();
@@ -205,7 +206,8 @@ function checkLabels(
     }
     if (value.length > limits.maxLabelValueLength) {
       throw invalidAnnounce(
-        `label ${quote(key)} has a value of ${value.length} characters, over the limit of ${limits.maxLabelValueLength}`,
+        `label ${quote(key)} has a value of ${value.length} ` +
+          `characters, over the limit of ${limits.maxLabelValueLength}`,
       );
     }
   }

@@ -60,7 +60,8 @@ export function checkWatchedService(
   if (service.length > limits.maxNameLength || !isServiceName(service)) {
     throw invalidQuery(
       'watch',
-      `service ${quote(service)} is not of the form pkg.Service (at most ${limits.maxNameLength} characters)`,
+      `service ${quote(service)} is not of the form pkg.Service ` +
+        `(at most ${limits.maxNameLength} characters)`,
     );
   }
 }

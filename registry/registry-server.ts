@@ -245,7 +245,8 @@ class RegistryServer implements Registry {
       'error',
       createStatusError(
         status.RESOURCE_EXHAUSTED,
-        `watch: the watcher fell ${limit} messages behind at revision ${revision}; watch again after the last revision it read`,
+        `watch: the watcher fell ${limit} messages behind at ` +
+          `revision ${revision}; watch again after the last revision it read`,
       ),
     );
   }

@@ -260,7 +260,9 @@ function outcomeOf(
     if (payload.length > MAX_REPLY_BYTES) {
       return {
         code: status.RESOURCE_EXHAUSTED,
-        message: `call stream: the response of ${method.path} is ${payload.length} bytes, over the limit of ${MAX_REPLY_BYTES}`,
+        message:
+          `call stream: the response of ${method.path} is ` +
+          `${payload.length} bytes, over the limit of ${MAX_REPLY_BYTES}`,
       };
     }
     const trailing = trailer ? metadataToEntries(trailer) : undefined;

@@ -244,6 +244,9 @@ class MeshRuntime implements Mesh {
   private explainUnreached(service: string): string | undefined {
     const view = this.link.watch(service).view();
     if (view.resolved || view.registryReachable) return undefined;
-    return `the registry at ${this.options.registryAddress} could not be reached to resolve "${service}"; check that it runs`;
+    return (
+      `the registry at ${this.options.registryAddress} could ` +
+      `not be reached to resolve "${service}"; check that it runs`
+    );
   }
 }

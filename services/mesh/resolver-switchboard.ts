@@ -46,7 +46,10 @@ class SwitchboardResolver implements experimental.Resolver {
       target.authority || (options[REGISTRY_ADDRESS_OPTION] as string);
     if (!isServiceName(service) || !address) {
       this.fail(
-        `resolve: target "${experimental.uriToString(target)}" must be switchboard:///pkg.Service with the registry address in channel option ${REGISTRY_ADDRESS_OPTION}, or switchboard://host:port/pkg.Service`,
+        `resolve: target "${experimental.uriToString(target)}" ` +
+          'must be switchboard:///pkg.Service with the registry address ' +
+          `in channel option ${REGISTRY_ADDRESS_OPTION}, ` +
+          'or switchboard://host:port/pkg.Service',
       );
       return;
     }
@@ -74,7 +77,8 @@ class SwitchboardResolver implements experimental.Resolver {
     const endpoints = toEndpoints(view.instances.filter(isServing));
     if (endpoints.length === 0) {
       this.fail(
-        `resolve: no serving instance of "${service}" is announced to the registry at ${registry}; start one, or check that it announced`,
+        `resolve: no serving instance of "${service}" is announced ` +
+          `to the registry at ${registry}; start one, or check that it announced`,
       );
       return;
     }

@@ -195,7 +195,8 @@ describe('Mesh calls without a registry', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(600);
       expect(error.code).toBe(status.DEADLINE_EXCEEDED);
       expect(error.details).toContain(
-        `the registry at ${address} could not be reached to resolve "testing.v1.Probe"; check that it runs`,
+        `the registry at ${address} could not be reached to resolve ` +
+          `"testing.v1.Probe"; check that it runs`,
       );
     } finally {
       await mesh.close();
