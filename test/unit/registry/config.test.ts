@@ -22,7 +22,7 @@ describe('readRegistryConfig', () => {
     const config = readRegistryConfig(
       [
         '--host',
-        '0.0.0.0',
+        '127.0.0.2',
         '--port=7401',
         '--log-level',
         'debug',
@@ -42,7 +42,7 @@ describe('readRegistryConfig', () => {
     );
 
     expect(config).toMatchObject({
-      host: '0.0.0.0',
+      host: '127.0.0.2',
       port: 7401,
       logLevel: 'debug',
       heartbeatIntervalMs: 100,
