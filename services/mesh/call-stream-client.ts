@@ -11,6 +11,7 @@ import type { CallReplyFrame } from '../../gen/switchboard/v1/call_stream';
 import { cancelWithParent, decideCall, serviceOfPath } from './call-policy';
 import type { CallDecision, CallPolicyOptions } from './call-policy';
 import { entriesToMetadata, metadataToEntries } from './call-stream-frames';
+import { deadlines } from './deadline-wheel';
 import type {
   CallStreamPool,
   CallTicket,
@@ -123,7 +124,7 @@ function unaryArguments(rest: unknown[]): {
  */
 class StreamedUnaryCall extends EventEmitter {
   private ticket: CallTicket | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelDeadline: () => void = () => undefined;
   private untie: () => void = () => undefined;
   private pool: CallStreamPool | undefined;
   private retried = false;
@@ -198,16 +199,12 @@ class StreamedUnaryCall extends EventEmitter {
   }
 
   private armDeadline(): void {
-    const { deadlineMs } = this.decision;
-    if (!Number.isFinite(deadlineMs)) return;
     const startedMs = Date.now();
-    this.timer = setTimeout(
-      () =>
-        this.cancelWith(
-          status.DEADLINE_EXCEEDED,
-          `Deadline exceeded after ${Date.now() - startedMs} ms on a call stream`,
-        ),
-      Math.max(0, deadlineMs - startedMs),
+    this.cancelDeadline = deadlines.add(this.decision.deadlineMs, () =>
+      this.cancelWith(
+        status.DEADLINE_EXCEEDED,
+        `Deadline exceeded after ${Date.now() - startedMs} ms on a call stream`,
+      ),
     );
   }
 
@@ -241,7 +238,7 @@ class StreamedUnaryCall extends EventEmitter {
       return;
     }
     this.finished = true;
-    clearTimeout(this.timer);
+    this.cancelDeadline();
     this.untie();
     if (frame && this.listenerCount('metadata') > 0) {
       this.emit('metadata', entriesToMetadata(frame.initialMetadata));
