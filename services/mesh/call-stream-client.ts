@@ -11,7 +11,6 @@ import type { CallReplyFrame } from '../../gen/switchboard/v1/call_stream';
 import { cancelWithParent, decideCall, serviceOfPath } from './call-policy';
 import type { CallDecision, CallPolicyOptions } from './call-policy';
 import { entriesToMetadata, metadataToEntries } from './call-stream-frames';
-import { deadlines } from './deadline-wheel';
 import type {
   CallStreamPool,
   CallTicket,
@@ -124,7 +123,7 @@ function unaryArguments(rest: unknown[]): {
  */
 class StreamedUnaryCall extends EventEmitter {
   private ticket: CallTicket | undefined;
-  private cancelDeadline: () => void = () => undefined;
+  private timer: NodeJS.Timeout | undefined;
   private untie: () => void = () => undefined;
   private pool: CallStreamPool | undefined;
   private retried = false;
@@ -199,12 +198,16 @@ class StreamedUnaryCall extends EventEmitter {
   }
 
   private armDeadline(): void {
+    const { deadlineMs } = this.decision;
+    if (!Number.isFinite(deadlineMs)) return;
     const startedMs = Date.now();
-    this.cancelDeadline = deadlines.add(this.decision.deadlineMs, () =>
-      this.cancelWith(
-        status.DEADLINE_EXCEEDED,
-        `Deadline exceeded after ${Date.now() - startedMs} ms on a call stream`,
-      ),
+    this.timer = setTimeout(
+      () =>
+        this.cancelWith(
+          status.DEADLINE_EXCEEDED,
+          `Deadline exceeded after ${Date.now() - startedMs} ms on a call stream`,
+        ),
+      Math.max(0, deadlineMs - startedMs),
     );
   }
 
@@ -238,7 +241,7 @@ class StreamedUnaryCall extends EventEmitter {
       return;
     }
     this.finished = true;
-    this.cancelDeadline();
+    clearTimeout(this.timer);
     this.untie();
     if (frame && this.listenerCount('metadata') > 0) {
       this.emit('metadata', entriesToMetadata(frame.initialMetadata));

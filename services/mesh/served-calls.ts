@@ -7,7 +7,6 @@ import type {
 } from '@grpc/grpc-js';
 import { deadlineToMs } from './call-policy';
 import { LazyAbort, runInCallContext } from './call-context';
-import { deadlines } from './deadline-wheel';
 import type { CallContext } from './call-context';
 import type { Logger } from './logger';
 import { createStatusError, isStatusError } from './status-error';
@@ -91,15 +90,15 @@ export class ServedCalls {
       const done = this.begin();
       const cancellation = new LazyAbort();
       const deadlineMs = deadlineToMs(call.getDeadline());
-      let cancelDeadline = (): void => undefined;
+      let timer: NodeJS.Timeout | undefined;
       const finish = once(() => {
-        cancelDeadline();
+        clearTimeout(timer);
         done();
       });
       const respond = callback
         ? this.guardCallback(method, callback, finish)
         : undefined;
-      cancelDeadline = deadlines.add(deadlineMs, () => {
+      timer = atDeadline(deadlineMs, () => {
         // The call ends before its handler hears of it, so a handler that
         // answers when its context aborts cannot turn a passed deadline
         // into OK.
@@ -193,6 +192,17 @@ function refuse(
   );
   if (callback) callback(error);
   else call.emit('error', error);
+}
+
+/** Runs `fn` when `deadlineMs` passes; nothing when there is none. */
+function atDeadline(
+  deadlineMs: number,
+  fn: () => void,
+): NodeJS.Timeout | undefined {
+  if (!Number.isFinite(deadlineMs)) return undefined;
+  const timer = setTimeout(fn, Math.max(0, deadlineMs - Date.now()));
+  timer.unref();
+  return timer;
 }
 
 function deadlineExceeded(path: string) {
