@@ -123,6 +123,10 @@ class RegistryServer implements Registry {
       log: this.log,
     };
     this.server = new Server({
+      // grpc-js itself refuses a larger message, with RESOURCE_EXHAUSTED and
+      // its own wording ("Received message larger than max"), before any
+      // handler of ours sees it; so that one refusal does not read
+      // `context: specifics` like the others.
       'grpc.max_receive_message_length': limits.maxMessageBytes,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,

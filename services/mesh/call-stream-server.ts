@@ -227,6 +227,11 @@ const EMPTY = Buffer.alloc(0);
  * the runtime receives by default, less room for the frame around it. A
  * larger one would end the whole stream at the caller, with every call on
  * it, so the one call fails instead.
+ *
+ * A large response below this still travels as one frame on its call
+ * stream: the replies queued behind it on that stream wait for it to be
+ * sent. Only large requests are moved to a stream of their own (see
+ * call-stream-client.ts); large responses are not, yet.
  */
 const MAX_REPLY_BYTES = DEFAULT_MAX_MESSAGE_BYTES - 64 * 1024;
 
