@@ -9,13 +9,13 @@ export interface ChildOptions {
   /** The script and its arguments, run by this process's node. */
   args: string[];
   /** Environment variables added to this process's own. */
-  env: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv;
   /** The line the child prints once it serves; group 1 is its address. */
   readyLine: RegExp;
   /** How long to wait for the ready line, in ms. */
   startTimeoutMs: number;
-  /** Where the child's other lines go, its JSON logs made readable. */
-  print(line: string): void;
+  /** Every other line the child writes, as written, in order. */
+  print?(line: string): void;
 }
 
 /** How a child process ended: its exit code, or the signal that ended it. */
@@ -24,17 +24,36 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
 }
 
-/** A child process started by the demo. */
+/** A child process started by {@link startChild}. */
 export interface Child {
   readonly name: string;
+  readonly pid: number;
   /** The address from the ready line. */
   readonly address: string;
+  /** The ready line itself. */
+  readonly readyLine: string;
+  /** Settles when the child exits. */
+  readonly exited: Promise<ChildExit>;
   /**
    * Sends SIGTERM and resolves to how the child ended once it exited.
    * After `timeoutMs` it sends SIGKILL and rejects: a child that does not
    * drain in time is a failure of the demo, not something to wait out.
    */
   stop(timeoutMs: number): Promise<ChildExit>;
+  /** Sends SIGKILL and resolves once the child has exited. */
+  kill(): Promise<ChildExit>;
+}
+
+/** startChild failed; `exit` says how, when the child exited first. */
+export class ChildStartError extends Error {
+  override readonly name = 'ChildStartError';
+
+  constructor(
+    message: string,
+    readonly exit: ChildExit | undefined,
+  ) {
+    super(message);
+  }
 }
 
 const running = new Set<ChildProcess>();
@@ -65,11 +84,18 @@ export async function startChild(options: ChildOptions): Promise<Child> {
       resolve({ code, signal });
     }),
   );
-  const address = await awaitReady(child, exited, options);
+  const ready = await awaitReady(child, exited, options);
   return {
     name: options.name,
-    address,
+    pid: child.pid ?? -1,
+    address: ready[1],
+    readyLine: ready[0],
+    exited,
     stop: (timeoutMs) => stopChild(child, exited, options.name, timeoutMs),
+    kill: () => {
+      child.kill('SIGKILL');
+      return exited;
+    },
   };
 }
 
@@ -77,22 +103,22 @@ function awaitReady(
   child: ChildProcess,
   exited: Promise<ChildExit>,
   options: ChildOptions,
-): Promise<string> {
+): Promise<RegExpExecArray> {
   const recent: string[] = [];
-  let onReady: (address: string) => void = () => undefined;
+  let onReady: (match: RegExpExecArray) => void = () => undefined;
   const forward = (line: string) => {
     const match = options.readyLine.exec(line);
-    if (match) return onReady(match[1]);
+    if (match) return onReady(match);
     recent.push(line);
     if (recent.length > 20) recent.shift();
-    options.print(readableLine(line));
+    options.print?.(line);
   };
   for (const stream of [child.stdout, child.stderr]) {
     if (stream) createInterface({ input: stream }).on('line', forward);
   }
   return new Promise((resolve, reject) => {
     let settled = false;
-    const fail = (why: string) => {
+    const fail = (why: string, exit?: ChildExit) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -100,19 +126,21 @@ function awaitReady(
       const tail = recent.length
         ? `; its last lines:\n${recent.join('\n')}`
         : '';
-      reject(new Error(`${options.name}: ${why}${tail}`));
+      reject(new ChildStartError(`${options.name}: ${why}${tail}`, exit));
     };
     const timer = setTimeout(
       () => fail(`no ready line within ${options.startTimeoutMs} ms`),
       options.startTimeoutMs,
     );
-    onReady = (address) => {
+    onReady = (match) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(address);
+      resolve(match);
     };
-    void exited.then((exit) => fail(`${describeExit(exit)} before serving`));
+    void exited.then((exit) =>
+      fail(`${describeExit(exit)} before serving`, exit),
+    );
   });
 }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describeExit, startChild } from './child-process';
+import { describeExit, readableLine, startChild } from './child-process';
 import type { Child } from './child-process';
 
 /** Options of {@link startScene}. */
@@ -44,7 +44,7 @@ export async function startScene(options: SceneOptions): Promise<Scene> {
     env: { LOG_LEVEL: options.logLevel },
     readyLine: REGISTRY_READY,
     startTimeoutMs: START_TIMEOUT_MS,
-    print: (line) => options.print('registry', line),
+    print: (line) => options.print('registry', readableLine(line)),
   });
   options.print('registry', `listening on ${registry.address}`);
   const names = ['user-1'];
@@ -82,7 +82,7 @@ async function startInstance(
     },
     readyLine: INSTANCE_READY,
     startTimeoutMs: START_TIMEOUT_MS,
-    print: (line) => options.print(name, line),
+    print: (line) => options.print(name, readableLine(line)),
   });
   options.print(name, `serving at ${child.address}`);
   return child;

@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { stopChild } from '../../services/demo/child-process';
+import { ChildStartError, startChild } from '../../services/demo/child-process';
 import type { ChildExit } from '../../services/demo/child-process';
 
 /** Options of {@link startRegistryProcess}. */
@@ -41,14 +39,7 @@ export interface RegistryProcess {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'bin', 'switchboard.js');
-const LISTENING = /^switchboard registry listening on (\S+:(\d+))$/m;
-const running = new Set<ChildProcess>();
-
-// A jest worker that dies between a start and its stop must not leave a
-// registry behind holding a port.
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+const LISTENING = /^switchboard registry listening on (\S+:\d+)$/;
 
 /**
  * Starts `node bin/switchboard.js registry --port 0 ...args` (dist/ must be
@@ -63,94 +54,52 @@ export async function startRegistryProcess(
   args: string[] = [],
   options: RegistryProcessOptions = {},
 ): Promise<RegistryProcess> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'registry', '--port', '0', ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  running.add(child);
-  const exited = new Promise<ChildExit>((resolve) =>
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  let output = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => (output += s));
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (output += s));
-  const address = await awaitListening(
-    child,
-    exited,
-    () => output,
-    options.startTimeoutMs ?? 10_000,
-  );
+  const lines: string[] = [];
+  const output = () => lines.join('\n');
+  const child = await startChild({
+    name: 'registry process',
+    args: [CLI, 'registry', '--port', '0', ...args],
+    env: options.env,
+    readyLine: LISTENING,
+    startTimeoutMs: options.startTimeoutMs ?? 10_000,
+    print: (line) => lines.push(line),
+  }).catch((error: unknown) => {
+    throw startFailure(error, output());
+  });
+  const { address } = child;
   return {
     address,
     port: Number(address.slice(address.lastIndexOf(':') + 1)),
-    pid: child.pid as number,
-    output: () => output,
-    logs: () => parseLogLines(output),
-    exited,
-    stop: async (timeoutMs = 10_000) =>
-      (await stopChild(child, exited, 'registry process', timeoutMs)).code,
+    pid: child.pid,
+    output,
+    logs: () => parseLogLines(lines),
+    exited: child.exited,
+    stop: async (timeoutMs = 10_000) => (await child.stop(timeoutMs)).code,
     kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
+      await child.kill();
     },
   };
 }
 
-function awaitListening(
-  child: ChildProcess,
-  exited: Promise<ChildExit>,
-  output: () => string,
-  timeoutMs: number,
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
-      cleanUp();
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `registry process: ${why}; its output:\n${output() || '(none)'}`,
-        ),
-      );
-    };
-    const onData = () => {
-      const match = LISTENING.exec(output());
-      if (!match) return;
-      cleanUp();
-      resolve(match[1]);
-    };
-    const timer = setTimeout(
-      () => fail(`no listening line within ${timeoutMs} ms`),
-      timeoutMs,
-    );
-    const cleanUp = () => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-    };
-    child.stdout?.on('data', onData);
-    void exited.then(({ code, signal }) => {
-      if (!LISTENING.test(output())) {
-        fail(`exited before listening (code ${code}, signal ${signal})`);
-      }
-    });
-  });
+/** Why a registry did not start, with everything it wrote. */
+function startFailure(error: unknown, output: string): Error {
+  if (!(error instanceof ChildStartError)) return error as Error;
+  const why = error.exit
+    ? `exited before listening (code ${error.exit.code}, signal ${error.exit.signal})`
+    : 'no listening line in time';
+  return new Error(
+    `registry process: ${why}; its output:\n${output || '(none)'}`,
+  );
 }
 
-function parseLogLines(output: string): Array<Record<string, unknown>> {
+function parseLogLines(lines: string[]): Array<Record<string, unknown>> {
   const logs: Array<Record<string, unknown>> = [];
-  for (const line of output.split('\n')) {
+  for (const line of lines) {
     if (!line.startsWith('{')) continue;
     try {
       logs.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
-      // A line cut by a read still in progress; the next call sees it whole.
+      // Not a log line after all: some other output that starts with {.
     }
   }
   return logs;
