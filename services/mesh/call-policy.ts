@@ -6,6 +6,7 @@ import type {
   StatusObject,
 } from '@grpc/grpc-js';
 import { currentCallContext } from './call-context';
+import { serviceOfPath } from './names';
 import type { CallContext } from './call-context';
 
 /** Options of {@link createCallPolicy}. */
@@ -102,11 +103,6 @@ export function createCallPolicy(options: CallPolicyOptions): Interceptor {
 /** A grpc-js deadline as ms since the epoch; Infinity when none. */
 export function deadlineToMs(deadline: Deadline): number {
   return deadline instanceof Date ? deadline.getTime() : deadline;
-}
-
-/** The service part of a method path, `pkg.Service`. */
-export function serviceOfPath(path: string): string {
-  return path.split('/')[1] ?? path;
 }
 
 function explain(

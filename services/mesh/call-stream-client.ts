@@ -8,7 +8,7 @@ import type {
   StatusObject,
 } from '@grpc/grpc-js';
 import type { CallReplyFrame } from '../../gen/switchboard/v1/call_stream';
-import { cancelWithParent, decideCall, serviceOfPath } from './call-policy';
+import { cancelWithParent, decideCall } from './call-policy';
 import type { CallDecision, CallPolicyOptions } from './call-policy';
 import { entriesToMetadata, metadataToEntries } from './call-stream-frames';
 import type {
@@ -17,6 +17,7 @@ import type {
   StreamedCall,
 } from './call-stream-pool';
 import type { CallStreamRouter } from './call-stream-router';
+import { serviceOfPath } from './names';
 
 /**
  * Requests larger than this, in bytes, take the standard path: a large

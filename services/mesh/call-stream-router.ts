@@ -1,9 +1,9 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
-import type { Instance } from '../../gen/switchboard/v1/registry';
 import { CallStreamPool } from './call-stream-pool';
 import type { Logger } from './logger';
+import { isServing } from './service-watch';
 import type { ServiceView, ServiceWatch } from './service-watch';
-import { InstanceState } from '../../gen/switchboard/v1/registry';
+import { weightedRotation } from './weighted-rotation';
 
 /** Options of {@link CallStreamRouter}. */
 export interface CallStreamRouterOptions {
@@ -89,10 +89,8 @@ export class CallStreamRouter {
   }
 
   private update(table: RouteTable, view: ServiceView): void {
-    const serving = view.instances.filter(
-      (i) => i.state === InstanceState.INSTANCE_STATE_SERVING,
-    );
-    table.ring = weightedRing(serving);
+    const serving = view.instances.filter(isServing);
+    table.ring = weightedRotation(serving).map((i) => i.address);
     table.listed = new Set(view.instances.map((i) => i.address));
     this.closeUnlisted();
     // Opening pools as soon as instances are known spares the next calls
@@ -139,19 +137,4 @@ interface RouteTable {
   listed: Set<string>;
   cursor: number;
   unsubscribe: () => void;
-}
-
-/** Heaviest weight taken into account; heavier instances count as this. */
-const MAX_WEIGHT = 16;
-
-function weightedRing(instances: Instance[]): string[] {
-  const ring: string[] = [];
-  const most = Math.max(1, ...instances.map((i) => i.weight));
-  for (let round = 0; round < Math.min(most, MAX_WEIGHT); round++) {
-    for (const instance of instances) {
-      const weight = Math.min(Math.max(1, instance.weight), MAX_WEIGHT);
-      if (round < weight) ring.push(instance.address);
-    }
-  }
-  return ring;
 }

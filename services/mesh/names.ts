@@ -25,3 +25,12 @@ export function parseMethodName(
   if (!match) return undefined;
   return { service: match[1], method: match[2] };
 }
+
+/**
+ * The service part of a method path that gRPC has already routed, cheaply:
+ * `pkg.Service` of `/pkg.Service/Method`. Unlike parseMethodName, it does
+ * not check the form.
+ */
+export function serviceOfPath(path: string): string {
+  return path.split('/')[1] ?? path;
+}

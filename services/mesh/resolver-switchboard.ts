@@ -1,11 +1,12 @@
 import { experimental, status } from '@grpc/grpc-js';
 import type { ChannelOptions } from '@grpc/grpc-js';
-import { InstanceState } from '../../gen/switchboard/v1/registry';
 import type { Instance } from '../../gen/switchboard/v1/registry';
 import { isServiceName } from './names';
 import { acquireRegistryLink, releaseRegistryLink } from './registry-link';
 import type { RegistryLink } from './registry-link';
+import { isServing } from './service-watch';
 import type { ServiceView } from './service-watch';
+import { weightedRotation } from './weighted-rotation';
 
 /** The URI scheme of mesh targets: `switchboard:///pkg.Service`. */
 export const SWITCHBOARD_SCHEME = 'switchboard';
@@ -16,9 +17,6 @@ export const SWITCHBOARD_SCHEME = 'switchboard';
  * `switchboard://host:port/pkg.Service`, names its registry itself.
  */
 export const REGISTRY_ADDRESS_OPTION = 'switchboard.registry_address';
-
-/** How many copies of an endpoint the heaviest weight gets, at most. */
-const MAX_WEIGHT_COPIES = 16;
 
 const SERVICE_CONFIG = {
   loadBalancingConfig: [{ round_robin: {} }],
@@ -106,29 +104,17 @@ class SwitchboardResolver implements experimental.Resolver {
   }
 }
 
-/**
- * One endpoint per instance, repeated in proportion to its weight so that
- * round robin honours weights: weights are divided by their greatest common
- * divisor and scaled so the heaviest gets at most MAX_WEIGHT_COPIES copies.
- */
+/** The serving instances as endpoints, repeated by weight. */
 function toEndpoints(instances: Instance[]): experimental.Endpoint[] {
-  const weights = instances.map((i) => Math.max(1, i.weight));
-  const heaviest = Math.max(1, ...weights);
-  const divisor = weights.reduce(gcd, 0) || 1;
-  const scale = Math.min(1, MAX_WEIGHT_COPIES / (heaviest / divisor));
   const endpoints: experimental.Endpoint[] = [];
-  instances.forEach((instance, index) => {
+  for (const instance of weightedRotation(instances)) {
     const hostPort = experimental.splitHostPort(instance.address);
-    if (!hostPort || hostPort.port === undefined) return;
-    const address = { host: hostPort.host, port: hostPort.port };
-    const copies = Math.max(1, Math.round((weights[index] / divisor) * scale));
-    for (let i = 0; i < copies; i++) endpoints.push({ addresses: [address] });
-  });
+    if (!hostPort || hostPort.port === undefined) continue;
+    endpoints.push({
+      addresses: [{ host: hostPort.host, port: hostPort.port }],
+    });
+  }
   return endpoints;
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
 }
 
 let registered = false;
@@ -138,8 +124,4 @@ export function setupSwitchboardResolver(): void {
   if (registered) return;
   registered = true;
   experimental.registerResolver(SWITCHBOARD_SCHEME, SwitchboardResolver);
-}
-
-function isServing(instance: Instance): boolean {
-  return instance.state === InstanceState.INSTANCE_STATE_SERVING;
 }

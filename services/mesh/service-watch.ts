@@ -51,13 +51,6 @@ export class ServiceWatch {
     };
   }
 
-  /** The serving instances only. */
-  servingInstances(): Instance[] {
-    return this.view().instances.filter(
-      (i) => i.state === InstanceState.INSTANCE_STATE_SERVING,
-    );
-  }
-
   /**
    * Calls `listener` with the view now (if resolved) and after every change;
    * returns the function that stops it.
@@ -137,4 +130,9 @@ export class ServiceWatch {
     const view = this.view();
     for (const listener of this.listeners) listener(view);
   }
+}
+
+/** Tells whether `instance` takes new calls (it is not draining). */
+export function isServing(instance: Instance): boolean {
+  return instance.state === InstanceState.INSTANCE_STATE_SERVING;
 }
