@@ -10,7 +10,9 @@ import type {
 import type { CallReplyFrame } from '../../gen/switchboard/v1/call_stream';
 import { cancelWithParent, decideCall } from './call-policy';
 import type { CallDecision, CallPolicyOptions } from './call-policy';
+import { MAX_CALL_ATTEMPTS } from './call-retry';
 import { entriesToMetadata, metadataToEntries } from './call-stream-frames';
+import { PIECE_BYTES } from './call-stream-pieces';
 import type {
   CallStreamPool,
   CallTicket,
@@ -23,9 +25,9 @@ import { serviceOfPath } from './names';
  * Requests larger than this, in bytes, take the standard path: a large
  * request gets an HTTP/2 stream of its own, where flow control paces it
  * alone, instead of holding up the small frames behind it on a shared
- * call stream.
+ * call stream. (Large responses come back in pieces of this size.)
  */
-export const LARGE_MESSAGE_BYTES = 256 * 1024;
+export const LARGE_MESSAGE_BYTES = PIECE_BYTES;
 
 type UnaryCallback = (error: ServiceError | null, value?: unknown) => void;
 
@@ -127,7 +129,7 @@ class StreamedUnaryCall extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private untie: () => void = () => undefined;
   private pool: CallStreamPool | undefined;
-  private retried = false;
+  private attempts = 1;
   private finished = false;
   private sending = false;
 
@@ -163,9 +165,9 @@ class StreamedUnaryCall extends EventEmitter {
 
   /**
    * The stream carrying the call is gone. A call to an idempotent method is
-   * sent once more, on another instance, if one is usable and the deadline
-   * has not passed; any other call fails with the stream's status, since
-   * its handler may have run.
+   * sent again, on another instance, if one is usable, the deadline has not
+   * passed and MAX_CALL_ATTEMPTS allows; any other call fails with the
+   * stream's status, since its handler may have run.
    */
   private lost(
     start: StreamedCall['start'],
@@ -173,10 +175,11 @@ class StreamedUnaryCall extends EventEmitter {
     details: string,
   ): void {
     const { router, service, retryable } = this.route;
-    if (retryable && !this.retried && Date.now() < this.decision.deadlineMs) {
+    const again = retryable && this.attempts < MAX_CALL_ATTEMPTS;
+    if (again && Date.now() < this.decision.deadlineMs) {
       const next = router.pick(service, this.pool);
       if (next) {
-        this.retried = true;
+        this.attempts += 1;
         return this.dispatch(next, start);
       }
     }

@@ -106,6 +106,7 @@ function replyFrameSize(frame: CallReplyFrame): number {
   size += entriesSize(frame.initialMetadata);
   size += entriesSize(frame.trailingMetadata);
   if (frame.payload.length > 0) size += fieldSize(frame.payload.length);
+  if (frame.more) size += 2;
   return size;
 }
 
@@ -116,6 +117,7 @@ function writeReplyFrame(writer: ProtoWriter, frame: CallReplyFrame): void {
   writeEntries(writer, 4, frame.initialMetadata);
   writeEntries(writer, 5, frame.trailingMetadata);
   if (frame.payload.length > 0) writer.bytesField(6, frame.payload);
+  if (frame.more) writer.varintField(7, 1);
 }
 
 function entrySize(entry: MetadataEntry): number {
@@ -188,6 +190,7 @@ function readReplyFrame(reader: ProtoReader): CallReplyFrame {
     initialMetadata: [],
     trailingMetadata: [],
     payload: EMPTY,
+    more: false,
   };
   while (reader.more()) {
     const field = reader.tag();
@@ -199,6 +202,7 @@ function readReplyFrame(reader: ProtoReader): CallReplyFrame {
     else if (field === 5)
       frame.trailingMetadata.push(readEntry(reader.message()));
     else if (field === 6) frame.payload = reader.bytes();
+    else if (field === 7) frame.more = reader.varint() !== 0;
     else reader.skip();
   }
   return frame;

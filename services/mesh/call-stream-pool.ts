@@ -14,8 +14,10 @@ import type {
   CallStreamRequest,
   CallStreamResponse,
 } from '../../gen/switchboard/v1/call_stream';
-import { FrameBatcher } from './call-stream-frames';
+import { FrameBatcher, MAX_BATCH_BYTES } from './call-stream-frames';
+import { PIECE_BYTES, ReplyAssembly } from './call-stream-pieces';
 import type { Logger } from './logger';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 
 /** A unary call as a call-stream pool carries it. */
 export interface StreamedCall {
@@ -51,6 +53,13 @@ export interface CallStreamPoolOptions {
   log: Logger;
 }
 
+/**
+ * The receive limit of the call streams themselves: a batch of replies
+ * with a piece of a large one. A caller's own limit applies to each reply
+ * instead, so that a reply over it fails its call, not the stream.
+ */
+const STREAM_MESSAGE_BYTES = 2 * MAX_BATCH_BYTES + 2 * PIECE_BYTES;
+
 /** How long a stream that failed waits before it opens again, in ms. */
 const REOPEN_DELAY_MS = 500;
 /** How long an instance that does not serve CallStream is left alone, in ms. */
@@ -67,6 +76,7 @@ export class CallStreamPool {
   private readonly client: CallStreamClient;
   private readonly streams: CallStreamConnection[] = [];
   private readonly waiting: WaitingCall[] = [];
+  private readonly maxReplyBytes: number;
   private retryAtMs = 0;
   private closed = false;
 
@@ -74,11 +84,18 @@ export class CallStreamPool {
     readonly address: string,
     private readonly options: CallStreamPoolOptions,
   ) {
-    this.client = new CallStreamStub(
-      address,
-      credentials.createInsecure(),
-      options.channelOptions,
-    );
+    const limit = options.channelOptions['grpc.max_receive_message_length'];
+    this.maxReplyBytes =
+      typeof limit === 'number' && limit >= 0
+        ? limit
+        : DEFAULT_MAX_MESSAGE_BYTES;
+    this.client = new CallStreamStub(address, credentials.createInsecure(), {
+      ...options.channelOptions,
+      'grpc.max_receive_message_length': Math.max(
+        this.maxReplyBytes,
+        STREAM_MESSAGE_BYTES,
+      ),
+    });
   }
 
   /**
@@ -129,10 +146,15 @@ export class CallStreamPool {
     if (Date.now() < this.retryAtMs) return;
     for (let i = this.streams.length; i < this.options.streams; i++) {
       this.streams.push(
-        new CallStreamConnection(this.client, this.address, {
-          onPlaceFree: () => this.sendWaiting(),
-          onEnd: (stream, outcome) => this.forget(stream, outcome),
-        }),
+        new CallStreamConnection(
+          this.client,
+          this.address,
+          this.maxReplyBytes,
+          {
+            onPlaceFree: () => this.sendWaiting(),
+            onEnd: (stream, outcome) => this.forget(stream, outcome),
+          },
+        ),
       );
     }
   }
@@ -186,6 +208,7 @@ class CallStreamConnection {
   isOpen = false;
   wasOpen = false;
   private readonly calls = new Map<number, StreamedCall>();
+  private readonly assembly: ReplyAssembly;
   private readonly frames: FrameBatcher<CallRequestFrame>;
   private readonly stream: ClientDuplexStream<
     CallStreamRequest,
@@ -196,8 +219,10 @@ class CallStreamConnection {
   constructor(
     client: CallStreamClient,
     private readonly address: string,
+    private readonly maxReplyBytes: number,
     private readonly events: ConnectionEvents,
   ) {
+    this.assembly = new ReplyAssembly(maxReplyBytes);
     this.stream = client.open();
     this.frames = new FrameBatcher(
       (frames) => this.stream.write({ frames }),
@@ -236,9 +261,14 @@ class CallStreamConnection {
     });
     return () => {
       if (!this.calls.delete(callId) || !this.isOpen) return;
-      this.frames.push({ callId, kind: { $case: 'cancel', value: {} } });
+      this.assembly.forget(callId);
+      this.sendCancel(callId);
       this.events.onPlaceFree();
     };
+  }
+
+  private sendCancel(callId: number): void {
+    this.frames.push({ callId, kind: { $case: 'cancel', value: {} } });
   }
 
   cancel(): void {
@@ -249,10 +279,36 @@ class CallStreamConnection {
     for (const frame of response.frames) {
       const call = this.calls.get(frame.callId);
       if (!call) continue;
+      if (frame.more && this.assembly.add(frame.callId, frame.payload)) {
+        continue;
+      }
       this.calls.delete(frame.callId);
-      call.onReply(frame);
+      const payload = frame.more
+        ? undefined
+        : this.assembly.finish(frame.callId, frame.payload);
+      if (payload === undefined) {
+        if (frame.more) this.sendCancel(frame.callId);
+        call.onReply(this.tooLarge(call));
+      } else {
+        call.onReply(payload === frame.payload ? frame : { ...frame, payload });
+      }
     }
     this.events.onPlaceFree();
+  }
+
+  /** The reply that fails a call whose response is over the limit. */
+  private tooLarge(call: StreamedCall): CallReplyFrame {
+    return {
+      callId: 0,
+      code: status.RESOURCE_EXHAUSTED,
+      message:
+        `call stream: the response of ${call.start.method} is over ` +
+        `the receive limit of ${this.maxReplyBytes} bytes`,
+      initialMetadata: [],
+      trailingMetadata: [],
+      payload: Buffer.alloc(0),
+      more: false,
+    };
   }
 
   private end(outcome: StatusObject): void {
@@ -262,6 +318,7 @@ class CallStreamConnection {
     this.stream.end();
     const calls = [...this.calls.values()];
     this.calls.clear();
+    this.assembly.clear();
     const details = streamEnded(this.address, outcome);
     for (const call of calls) call.onLost(status.UNAVAILABLE, details);
     this.events.onEnd(this, outcome);

@@ -18,8 +18,8 @@ import {
   metadataToEntries,
 } from './call-stream-frames';
 import { CALL_STREAM_SERVICE } from './call-stream-codec';
+import { PIECE_BYTES, splitReply } from './call-stream-pieces';
 import type { Logger } from './logger';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 
 type OpenCall = ServerDuplexStream<CallStreamRequest, CallStreamResponse>;
 type UnaryCallback = (
@@ -103,12 +103,19 @@ export class CallStreamServer {
   }
 }
 
+/** A large reply being sent in pieces; `stopped` once nobody waits for it. */
+interface PieceTransfer {
+  stopped: boolean;
+}
+
 /** One open call stream on the server: its calls in flight and replies. */
 class CallStreamSession {
   private readonly active = new Map<number, FramedUnaryCall>();
+  private readonly transfers = new Map<number, PieceTransfer>();
   private readonly replies: FrameBatcher<CallReplyFrame>;
   private onIdle: (() => void) | undefined;
   private ended = false;
+  private endWhenSent = false;
   private readonly peer: string;
 
   constructor(
@@ -131,19 +138,29 @@ class CallStreamSession {
         this.start(frame.callId, frame.kind.value);
       } else if (frame.kind?.$case === 'cancel') {
         this.active.get(frame.callId)?.cancel();
+        const transfer = this.transfers.get(frame.callId);
+        if (transfer) transfer.stopped = true;
       }
     }
   }
 
   /** Runs `fn` once no call is in flight on this stream. */
   whenIdle(fn: () => void): void {
-    if (this.active.size === 0) fn();
+    if (this.idle) fn();
     else this.onIdle = fn;
   }
 
-  /** Ends the stream with OK once the queued replies are sent. */
+  /**
+   * Ends the stream with OK once the queued replies are sent, and the
+   * large replies being sent in pieces are whole.
+   */
   end(): void {
     this.replies.flushNow();
+    if (this.transfers.size > 0) {
+      this.endWhenSent = true;
+      return;
+    }
+    this.endWhenSent = false;
     this.ended = true;
     this.call.end();
   }
@@ -153,6 +170,11 @@ class CallStreamSession {
     this.ended = true;
     for (const call of this.active.values()) call.cancel();
     this.active.clear();
+    this.transfers.clear();
+  }
+
+  private get idle(): boolean {
+    return this.active.size === 0 && this.transfers.size === 0;
   }
 
   private start(callId: number, start: CallStart): void {
@@ -201,7 +223,13 @@ class CallStreamSession {
   private finish(callId: number, outcome: Outcome | undefined): void {
     this.active.delete(callId);
     if (outcome) this.reply(callId, outcome);
-    if (this.active.size === 0 && this.onIdle) {
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (!this.idle) return;
+    if (this.endWhenSent) return this.end();
+    if (this.onIdle) {
       this.replies.flushNow();
       this.onIdle();
     }
@@ -209,31 +237,45 @@ class CallStreamSession {
 
   private reply(callId: number, outcome: Outcome): void {
     if (this.ended) return;
-    this.replies.push({
+    const frame: CallReplyFrame = {
       callId,
       code: outcome.code,
       message: outcome.message,
       initialMetadata: outcome.initial ?? [],
       trailingMetadata: outcome.trailing ?? [],
       payload: outcome.payload ?? EMPTY,
-    });
+      more: false,
+    };
+    if (frame.payload.length > PIECE_BYTES) this.sendInPieces(frame);
+    else this.replies.push(frame);
+  }
+
+  /**
+   * Sends a large reply a piece per message, the next piece once the one
+   * before has left for the socket. Batches of small replies written
+   * meanwhile go out between the pieces, so they wait for one piece at
+   * most, not for the whole reply.
+   */
+  private sendInPieces(frame: CallReplyFrame): void {
+    const pieces = splitReply(frame);
+    const transfer: PieceTransfer = { stopped: false };
+    this.transfers.set(frame.callId, transfer);
+    const done = () => {
+      if (this.transfers.delete(frame.callId)) this.checkIdle();
+    };
+    const send = (index: number) => {
+      if (transfer.stopped || this.ended) return done();
+      const last = index === pieces.length - 1;
+      this.call.write({ frames: [pieces[index]] }, (error?: Error | null) => {
+        if (error || last) done();
+        else send(index + 1);
+      });
+    };
+    send(0);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * The largest response a call stream carries, in bytes: what a caller of
- * the runtime receives by default, less room for the frame around it. A
- * larger one would end the whole stream at the caller, with every call on
- * it, so the one call fails instead.
- *
- * A large response below this still travels as one frame on its call
- * stream: the replies queued behind it on that stream wait for it to be
- * sent. Only large requests are moved to a stream of their own (see
- * call-stream-client.ts); large responses are not, yet.
- */
-const MAX_REPLY_BYTES = DEFAULT_MAX_MESSAGE_BYTES - 64 * 1024;
 
 /** How a call ended, as a reply frame says it. */
 interface Outcome {
@@ -261,15 +303,9 @@ function outcomeOf(
     };
   }
   try {
+    // The caller checks the size against its own receive limit, as a
+    // standard caller does: the instance sends what the handler answered.
     const payload = method.responseSerialize(value);
-    if (payload.length > MAX_REPLY_BYTES) {
-      return {
-        code: status.RESOURCE_EXHAUSTED,
-        message:
-          `call stream: the response of ${method.path} is ` +
-          `${payload.length} bytes, over the limit of ${MAX_REPLY_BYTES}`,
-      };
-    }
     const trailing = trailer ? metadataToEntries(trailer) : undefined;
     return { code: status.OK, message: '', payload, trailing };
   } catch {

@@ -56,6 +56,16 @@ const response: CallStreamResponse = {
       ],
       trailingMetadata: [],
       payload: Buffer.from('reply'),
+      more: false,
+    },
+    {
+      callId: 3,
+      code: 0,
+      message: '',
+      initialMetadata: [],
+      trailingMetadata: [],
+      payload: Buffer.alloc(300, 9),
+      more: true,
     },
     {
       callId: 2 ** 33,
@@ -66,6 +76,7 @@ const response: CallStreamResponse = {
         { key: 'x-t-bin', value: { $case: 'binary', value: Buffer.from([1]) } },
       ],
       payload: Buffer.alloc(0),
+      more: false,
     },
   ],
 };
