@@ -20,6 +20,11 @@ export interface BenchConfig {
    * empty runs every system.
    */
   systems: string[];
+  /**
+   * Ids of the cases to run (`BENCH_CASES`, comma separated, such as
+   * `unary-64-32`); empty runs every case.
+   */
+  cases: string[];
   /** Where the JSON results go (`BENCH_OUTPUT`, default bench/results/latest.json). */
   outputPath: string;
 }
@@ -61,12 +66,17 @@ export function readBenchConfig(
     roundMs: Math.round(seconds * 1000),
     rounds,
     warmupMs: Math.round(warmup * 1000),
-    systems: (env.BENCH_SYSTEMS ?? '')
-      .split(',')
-      .map((name) => name.trim())
-      .filter((name) => name !== ''),
+    systems: readList(env.BENCH_SYSTEMS),
+    cases: readList(env.BENCH_CASES),
     outputPath: env.BENCH_OUTPUT ?? 'bench/results/latest.json',
   };
+}
+
+function readList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
 }
 
 function readNumber(

@@ -4,8 +4,10 @@
  *
  *   BENCH_SECONDS=0.5 BENCH_ROUNDS=1 make bench        a quick try
  *   BENCH_SYSTEMS='raw grpc-js,runtime' make bench     some systems only
+ *   BENCH_CASES='unary-64-32,unary-1-32' make bench     some cases only
  */
 import { BENCH_CASES } from './bench-cases';
+import type { BenchCase } from './bench-cases';
 import { readBenchConfig } from './bench-config';
 import type { BenchConfig } from './bench-config';
 import { describeMachine, formatMachine } from './machine';
@@ -30,7 +32,9 @@ const SYSTEMS: readonly BenchSystem[] = [
  * Starts every system's server side and a caller for each, in order;
  * stops what was started if one fails to start.
  */
-async function startTargets(systems: BenchSystem[]): Promise<CaseTarget[]> {
+async function startTargets(
+  systems: readonly BenchSystem[],
+): Promise<CaseTarget[]> {
   const targets: CaseTarget[] = [];
   try {
     for (const system of systems) {
@@ -63,24 +67,37 @@ function progress(line: string): void {
   process.stderr.write(`  ${line}\n`);
 }
 
-function selectSystems(config: BenchConfig): BenchSystem[] {
-  if (config.systems.length === 0) return [...SYSTEMS];
-  const unknown = config.systems.filter(
-    (name) => !SYSTEMS.some((system) => system.name === name),
-  );
+function selectSystems(config: BenchConfig): readonly BenchSystem[] {
+  return selectNamed(SYSTEMS, config.systems, (s) => s.name, 'BENCH_SYSTEMS');
+}
+
+function selectCases(config: BenchConfig): readonly BenchCase[] {
+  return selectNamed(BENCH_CASES, config.cases, (c) => c.id, 'BENCH_CASES');
+}
+
+/** The items named in `wanted`, or all when it is empty; throws on a name unknown. */
+function selectNamed<T>(
+  all: readonly T[],
+  wanted: string[],
+  nameOf: (item: T) => string,
+  variable: string,
+): readonly T[] {
+  if (wanted.length === 0) return all;
+  const unknown = wanted.filter((name) => !all.some((i) => nameOf(i) === name));
   if (unknown.length > 0) {
-    const known = SYSTEMS.map((system) => `"${system.name}"`).join(', ');
+    const known = all.map((item) => `"${nameOf(item)}"`).join(', ');
     throw new Error(
-      `bench config: BENCH_SYSTEMS names unknown "${unknown.join('", "')}"; known: ${known}`,
+      `bench config: ${variable} names unknown "${unknown.join('", "')}"; known: ${known}`,
     );
   }
-  return SYSTEMS.filter((system) => config.systems.includes(system.name));
+  return all.filter((item) => wanted.includes(nameOf(item)));
 }
 
 /** Runs the benchmark; resolves to the process exit code. */
 export async function main(): Promise<number> {
   const config = readBenchConfig();
   const systems = selectSystems(config);
+  const cases = selectCases(config);
   const machine = describeMachine();
   const startedAt = new Date().toISOString();
   process.stdout.write(
@@ -92,7 +109,7 @@ export async function main(): Promise<number> {
   const results: CaseResult[] = [];
   const targets = await startTargets(systems);
   try {
-    for (const benchCase of BENCH_CASES) {
+    for (const benchCase of cases) {
       results.push(
         ...(await measureCase(targets, benchCase, config, progress)),
       );
@@ -102,7 +119,7 @@ export async function main(): Promise<number> {
   }
   addRatios(results);
 
-  process.stdout.write(`\n${formatTables(BENCH_CASES, results)}\n`);
+  process.stdout.write(`\n${formatTables(cases, results)}\n`);
   writeJson(config.outputPath, {
     startedAt,
     machine,

@@ -11,6 +11,7 @@ import type {
   CallStart,
   CallStreamRequest,
   CallStreamResponse,
+  MetadataEntry,
 } from '../../gen/switchboard/v1/call_stream';
 import {
   FrameBatcher,
@@ -116,7 +117,8 @@ class CallStreamSession {
   private onIdle: (() => void) | undefined;
   private ended = false;
   private endWhenSent = false;
-  private readonly peer: string;
+  /** The caller's address, as grpc-js tells it. */
+  readonly peer: string;
 
   constructor(
     private readonly call: OpenCall,
@@ -204,23 +206,26 @@ class CallStreamSession {
     served: ServedMethod,
     request: unknown,
   ): void {
-    const deadline =
-      start.deadlineMs > 0 ? new Date(Date.now() + start.deadlineMs) : Infinity;
+    const deadlineMs =
+      start.deadlineMs > 0 ? Date.now() + start.deadlineMs : Infinity;
     const call = new FramedUnaryCall(
       request,
-      entriesToMetadata(start.metadata),
-      deadline,
+      start.metadata,
+      deadlineMs,
       start.method,
-      this.peer,
-      (outcome) => this.finish(callId, outcome),
+      this,
+      callId,
     );
     this.active.set(callId, call);
-    served.handler(call, (error, value, trailer) =>
-      call.complete(outcomeOf(served.definition, error, value, trailer)),
-    );
+    served.handler(call, (error, value, trailer) => {
+      if (!call.isDone) {
+        call.complete(outcomeOf(served.definition, error, value, trailer));
+      }
+    });
   }
 
-  private finish(callId: number, outcome: Outcome | undefined): void {
+  /** The call `callId` ended: its outcome is sent, unless it was cancelled. */
+  finish(callId: number, outcome: Outcome | undefined): void {
     this.active.delete(callId);
     if (outcome) this.reply(callId, outcome);
     this.checkIdle();
@@ -327,20 +332,39 @@ class FramedUnaryCall extends EventEmitter {
   cancelled = false;
   private done = false;
   private initial: CallReplyFrame['initialMetadata'] | undefined;
+  private metadataMade: Metadata | undefined;
+  private deadlineMade: Date | undefined;
 
+  /**
+   * `deadlineMs` is absolute (ms since the epoch; Infinity when none);
+   * ServedCalls reads it as it is, saving a Date per call.
+   */
   constructor(
     readonly request: unknown,
-    readonly metadata: Metadata,
-    private readonly deadline: Date | number,
+    private readonly entries: MetadataEntry[],
+    readonly deadlineMs: number,
     private readonly path: string,
-    private readonly peer: string,
-    private readonly onDone: (outcome: Outcome | undefined) => void,
+    private readonly session: CallStreamSession,
+    private readonly callId: number,
   ) {
     super();
   }
 
+  /** The request metadata, made on first use: most handlers never read it. */
+  get metadata(): Metadata {
+    this.metadataMade ??= entriesToMetadata(this.entries);
+    return this.metadataMade;
+  }
+
+  /** Whether the call has ended, answered or cancelled. */
+  get isDone(): boolean {
+    return this.done;
+  }
+
   getDeadline(): Date | number {
-    return this.deadline;
+    if (!Number.isFinite(this.deadlineMs)) return Infinity;
+    this.deadlineMade ??= new Date(this.deadlineMs);
+    return this.deadlineMade;
   }
 
   getPath(): string {
@@ -348,7 +372,7 @@ class FramedUnaryCall extends EventEmitter {
   }
 
   getPeer(): string {
-    return this.peer;
+    return this.session.peer;
   }
 
   getHost(): string {
@@ -363,7 +387,8 @@ class FramedUnaryCall extends EventEmitter {
   complete(outcome: Outcome): void {
     if (this.done) return;
     this.done = true;
-    this.onDone({ ...outcome, initial: this.initial });
+    outcome.initial = this.initial;
+    this.session.finish(this.callId, outcome);
   }
 
   /**
@@ -374,7 +399,7 @@ class FramedUnaryCall extends EventEmitter {
     if (this.done) return;
     this.done = true;
     this.cancelled = true;
-    this.onDone(undefined);
+    this.session.finish(this.callId, undefined);
     this.emit('cancelled', 'cancelled');
   }
 }

@@ -15,6 +15,11 @@ type Callback = (error: unknown, value?: unknown, ...rest: unknown[]) => void;
 
 /** What every kind of served call offers, as far as this module needs. */
 interface ServerSurfaceCall {
+  /**
+   * The absolute deadline in ms, for calls that know it as a number (call
+   * streams), which saves reading it from a Date.
+   */
+  readonly deadlineMs?: number;
   getDeadline(): Deadline;
   on(event: string, listener: () => void): unknown;
   emit(event: string, ...args: unknown[]): boolean;
@@ -87,79 +92,27 @@ export class ServedCalls {
       if (this.refusing) {
         return refuse(call, callback, this.instanceId);
       }
-      const done = this.begin();
-      const cancellation = new LazyAbort();
-      const deadlineMs = deadlineToMs(call.getDeadline());
-      let timer: NodeJS.Timeout | undefined;
-      const finish = once(() => {
-        clearTimeout(timer);
-        done();
-      });
-      const respond = callback
-        ? this.guardCallback(method, callback, finish)
-        : undefined;
-      timer = atDeadline(deadlineMs, () => {
-        // The call ends before its handler hears of it, so a handler that
-        // answers when its context aborts cannot turn a passed deadline
-        // into OK.
-        respond?.(deadlineExceeded(method.path));
-        cancellation.abort();
-      });
-      call.on('cancelled', () => {
-        cancellation.abort();
-        finish();
-      });
-      const args: Parameters<AnyHandler> = respond ? [call, respond] : [call];
-      if (!callback) watchStreamEnd(call, finish);
-      const context: CallContext = {
-        deadlineMs,
-        method: method.path,
-        get signal() {
-          return cancellation.signal;
-        },
-      };
-      runInCallContext(context, () => this.invoke(method, handler, args, call));
+      this.begin();
+      const served = new ServedCall(this, method, call, callback);
+      runInCallContext(served, () => served.invoke(handler));
     };
   }
 
-  private invoke(
-    method: MethodDefinition<unknown, unknown>,
-    handler: AnyHandler,
-    args: Parameters<AnyHandler>,
-    call: ServerSurfaceCall,
-  ): void {
-    const fail = (error: unknown) => {
-      const outgoing = this.toCallerError(method, error);
-      if (args[1]) args[1](outgoing);
-      else call.emit('error', outgoing);
-    };
-    try {
-      const result = handler(...args);
-      if (result instanceof Promise) result.catch(fail);
-    } catch (error: unknown) {
-      fail(error);
+  /** One call fewer in flight; wakes whoever waits for none. */
+  ended(): void {
+    this.inFlight -= 1;
+    if (this.inFlight === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
     }
   }
 
-  private guardCallback(
-    method: MethodDefinition<unknown, unknown>,
-    callback: Callback,
-    finish: () => void,
-  ): Callback {
-    let answered = false;
-    return (error, ...rest) => {
-      if (answered) return;
-      answered = true;
-      finish();
-      if (error) callback(this.toCallerError(method, error));
-      else callback(null, ...rest);
-    };
-  }
-
-  private toCallerError(
-    method: MethodDefinition<unknown, unknown>,
-    error: unknown,
-  ) {
+  /**
+   * What the caller hears of an error thrown or returned by a handler: a
+   * status error as it is, anything else as UNKNOWN, logged here.
+   */
+  toCallerError(method: MethodDefinition<unknown, unknown>, error: unknown) {
     if (isStatusError(error)) return error;
     this.log.error({ err: error, method: method.path }, 'handler failed');
     return createStatusError(
@@ -168,16 +121,92 @@ export class ServedCalls {
     );
   }
 
-  private begin(): () => void {
+  private begin(): void {
     this.inFlight += 1;
-    return () => {
-      this.inFlight -= 1;
-      if (this.inFlight === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const wake of waiters) wake();
-      }
-    };
+  }
+}
+
+/**
+ * One call being served, and the context its handler runs in: it answers
+ * once (by the handler, or DEADLINE_EXCEEDED when the deadline passes
+ * first), aborts its signal when the call is cancelled or its deadline
+ * passes, and counts itself out of the calls in flight once over. One
+ * object per call, rather than a closure per concern: a served call is the
+ * hot path, and what it allocates shows in the collector's share.
+ */
+class ServedCall implements CallContext {
+  readonly deadlineMs: number;
+  private readonly cancellation = new LazyAbort();
+  private readonly respond: Callback | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private answered = false;
+  private over = false;
+
+  constructor(
+    private readonly owner: ServedCalls,
+    private readonly definition: MethodDefinition<unknown, unknown>,
+    private readonly call: ServerSurfaceCall,
+    private readonly callback: Callback | undefined,
+  ) {
+    this.deadlineMs = call.deadlineMs ?? deadlineToMs(call.getDeadline());
+    if (callback) this.respond = (error, ...rest) => this.answer(error, rest);
+    this.timer = atDeadline(this.deadlineMs, this);
+    call.on('cancelled', () => {
+      this.cancellation.abort();
+      this.finish();
+    });
+    if (!callback) watchStreamEnd(call, () => this.finish());
+  }
+
+  get method(): string {
+    return this.definition.path;
+  }
+
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
+  }
+
+  /** Runs the handler; an exception or a rejected promise fails the call. */
+  invoke(handler: AnyHandler): void {
+    try {
+      const result = this.respond
+        ? handler(this.call, this.respond)
+        : handler(this.call);
+      if (result instanceof Promise) result.catch((e) => this.fail(e));
+    } catch (error: unknown) {
+      this.fail(error);
+    }
+  }
+
+  /** The deadline passed (called by the timer). */
+  expire(): void {
+    // The call ends before its handler hears of it, so a handler that
+    // answers when its context aborts cannot turn a passed deadline
+    // into OK.
+    this.respond?.(deadlineExceeded(this.definition.path));
+    this.cancellation.abort();
+  }
+
+  private answer(error: unknown, rest: unknown[]): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.finish();
+    const callback = this.callback as Callback;
+    if (error) callback(this.owner.toCallerError(this.definition, error));
+    else callback(null, ...rest);
+  }
+
+  private fail(error: unknown): void {
+    const outgoing = this.owner.toCallerError(this.definition, error);
+    if (this.respond) this.respond(outgoing);
+    else this.call.emit('error', outgoing);
+  }
+
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    clearTimeout(this.timer);
+    this.owner.ended();
   }
 }
 
@@ -194,15 +223,19 @@ function refuse(
   else call.emit('error', error);
 }
 
-/** Runs `fn` when `deadlineMs` passes; nothing when there is none. */
+/** Expires `call` when `deadlineMs` passes; nothing when there is none. */
 function atDeadline(
   deadlineMs: number,
-  fn: () => void,
+  call: ServedCall,
 ): NodeJS.Timeout | undefined {
   if (!Number.isFinite(deadlineMs)) return undefined;
-  const timer = setTimeout(fn, Math.max(0, deadlineMs - Date.now()));
+  const timer = setTimeout(expire, Math.max(0, deadlineMs - Date.now()), call);
   timer.unref();
   return timer;
+}
+
+function expire(call: ServedCall): void {
+  call.expire();
 }
 
 function deadlineExceeded(path: string) {
@@ -215,13 +248,4 @@ function deadlineExceeded(path: string) {
 /** A streaming call is over when its response side ends or it errors. */
 function watchStreamEnd(call: ServerSurfaceCall, finish: () => void): void {
   for (const event of ['finish', 'close', 'error']) call.on(event, finish);
-}
-
-function once(fn: () => void): () => void {
-  let called = false;
-  return () => {
-    if (called) return;
-    called = true;
-    fn();
-  };
 }
