@@ -73,11 +73,9 @@ export function cancelWithParent(
  * {@link cancelWithParent}) and the wording of failures. This interceptor
  * applies them to calls that travel the standard way; the call-stream
  * transport applies the same functions, so both keep the same rules.
- *
- * Not yet shared: sending a lost call to an idempotent method again. Call
- * streams do it (call-stream-client.ts); on the standard path grpc-js
- * retries only calls that never left, so such a call fails with
- * UNAVAILABLE there.
+ * Sending a lost call to an idempotent method again happens below it, in
+ * grpc-js, by the retry policy of the channel's service config
+ * (service-config.ts), within the deadline decided here.
  */
 export function createCallPolicy(options: CallPolicyOptions): Interceptor {
   return (callOptions, nextCall) => {

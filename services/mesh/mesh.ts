@@ -9,6 +9,7 @@ import { DESCRIPTOR_SET } from '../../gen/descriptors';
 import type { BackoffOptions } from './backoff';
 import { createCallPolicy } from './call-policy';
 import type { CallPolicyOptions } from './call-policy';
+import { retryChannelOptions } from './call-retry';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 import { carryOnCallStreams } from './call-stream-client';
 import { CallStreamRouter } from './call-stream-router';
@@ -161,6 +162,7 @@ class MeshRuntime implements Mesh {
     clientOptions: MeshClientOptions = {},
   ): C {
     const service = describeService(Client.service).name;
+    const isIdempotent = (path: string) => this.descriptors.isIdempotent(path);
     const policyOptions: CallPolicyOptions = {
       defaultDeadlineMs:
         clientOptions.deadlineMs ?? this.options.defaultDeadlineMs ?? 10_000,
@@ -170,7 +172,7 @@ class MeshRuntime implements Mesh {
       this.target(service),
       credentials.createInsecure(),
       {
-        channelOverride: this.channel(service),
+        channelOverride: this.channel(service, Client.service, isIdempotent),
         interceptors: [createCallPolicy(policyOptions)],
       },
     );
@@ -181,7 +183,7 @@ class MeshRuntime implements Mesh {
         Client.service,
         router,
         policyOptions,
-        (path) => this.descriptors.isIdempotent(path),
+        isIdempotent,
       );
     }
     return client;
@@ -211,13 +213,24 @@ class MeshRuntime implements Mesh {
     return this.callStreams;
   }
 
-  private channel(service: string): Channel {
+  /**
+   * The one channel of `service`; the first client of the service makes
+   * it, and with it the retry policy of its idempotent methods.
+   */
+  private channel(
+    service: string,
+    definition: ServiceDefinition,
+    isIdempotent: (methodPath: string) => boolean,
+  ): Channel {
     let channel = this.channels.get(service);
     if (!channel) {
       channel = new Channel(
         this.target(service),
         credentials.createInsecure(),
-        this.channelOptions(),
+        {
+          ...this.channelOptions(),
+          ...retryChannelOptions(definition, isIdempotent),
+        },
       );
       this.channels.set(service, channel);
     }

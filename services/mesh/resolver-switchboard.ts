@@ -1,9 +1,11 @@
 import { experimental, status } from '@grpc/grpc-js';
-import type { ChannelOptions } from '@grpc/grpc-js';
+import type { ChannelOptions, ServiceConfig } from '@grpc/grpc-js';
 import type { Instance } from '../../gen/switchboard/v1/registry';
+import { readRetryableMethods } from './call-retry';
 import { isServiceName } from './names';
 import { acquireRegistryLink, releaseRegistryLink } from './registry-link';
 import type { RegistryLink } from './registry-link';
+import { createServiceConfig } from './service-config';
 import { isServing } from './service-watch';
 import type { ServiceView } from './service-watch';
 import { weightedRotation } from './weighted-rotation';
@@ -18,21 +20,19 @@ export const SWITCHBOARD_SCHEME = 'switchboard';
  */
 export const REGISTRY_ADDRESS_OPTION = 'switchboard.registry_address';
 
-const SERVICE_CONFIG = {
-  loadBalancingConfig: [{ round_robin: {} }],
-  methodConfig: [],
-};
-
 /**
  * Resolves `switchboard` targets through the registry: it subscribes to the
  * shared Watch of the target's service and hands grpc-js the serving
  * instances on every change. Calls never go through the registry. While the
  * registry is away the last endpoints stay in use; before the first answer
- * nothing is reported, so calls wait within their deadline.
+ * nothing is reported, so calls wait within their deadline. With the
+ * instances goes the service config: round robin, and a retry policy for
+ * the methods named in channel option RETRYABLE_METHODS_OPTION.
  */
 class SwitchboardResolver implements experimental.Resolver {
   private readonly link: RegistryLink | undefined;
   private readonly unsubscribe: () => void = () => {};
+  private readonly serviceConfig: ServiceConfig;
 
   constructor(
     target: experimental.GrpcUri,
@@ -40,6 +40,10 @@ class SwitchboardResolver implements experimental.Resolver {
     options: ChannelOptions,
   ) {
     const service = target.path.replace(/^\//, '');
+    this.serviceConfig = createServiceConfig(
+      service,
+      readRetryableMethods(options),
+    );
     const address =
       target.authority || (options[REGISTRY_ADDRESS_OPTION] as string);
     if (!isServiceName(service) || !address) {
@@ -83,7 +87,7 @@ class SwitchboardResolver implements experimental.Resolver {
     this.listener(
       experimental.statusOrFromValue(endpoints),
       {},
-      experimental.statusOrFromValue(SERVICE_CONFIG),
+      experimental.statusOrFromValue(this.serviceConfig),
       `${endpoints.length} endpoints from the registry`,
     );
   }
@@ -98,7 +102,7 @@ class SwitchboardResolver implements experimental.Resolver {
     this.listener(
       experimental.statusOrFromError({ code: status.UNAVAILABLE, details }),
       {},
-      experimental.statusOrFromValue(SERVICE_CONFIG),
+      experimental.statusOrFromValue(this.serviceConfig),
       details,
     );
   }

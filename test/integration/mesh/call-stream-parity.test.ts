@@ -138,6 +138,60 @@ describe.each(TRANSPORTS)('Unary calls over the %s transport', (transport) => {
     expect((await big).text).toBe(large);
   });
 
+  it('answers small calls while a 4 MiB response is on its way', async () => {
+    const deadline = Date.now() + 20_000;
+    let bigDone = false;
+    const big = probeUnary(
+      client,
+      { text: 'y'.repeat(1024), count: 4096 },
+      { deadline },
+    ).then((reply) => {
+      bigDone = true;
+      return reply;
+    });
+    // The large handler answers first; the small calls follow it.
+    await sleep(5);
+    const ahead = await Promise.all(
+      [...Array(50).keys()].map((i) =>
+        probeUnary(client, { text: `s${i}` }, { deadline }).then(
+          (reply) => [reply.text, bigDone] as const,
+        ),
+      ),
+    );
+    expect(ahead.map(([text]) => text)).toEqual(
+      [...Array(50).keys()].map((i) => `s${i}`),
+    );
+    expect(ahead.filter(([, afterBig]) => !afterBig).length).toBeGreaterThan(
+      25,
+    );
+    expect((await big).text).toBe('y'.repeat(4 * 1024 * 1024));
+  });
+
+  it('fails a response over the caller’s receive limit with RESOURCE_EXHAUSTED', async () => {
+    const small = createMesh({
+      registryAddress: registry.address,
+      transport,
+      maxMessageBytes: 1024 * 1024,
+    });
+    try {
+      const limited = small.client(ProbeClient);
+      await warmUp(limited, ['p1']);
+      const error = await callError(
+        probeUnary(limited, { text: 'z'.repeat(1024), count: 2048 }),
+      );
+      expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(error.details).toMatch(
+        transport === 'standard'
+          ? /larger than max \(\d+ vs 1048576\)/
+          : /Probe\/Unary is over the receive limit of 1048576 bytes/,
+      );
+      // The call stream outlives the refused reply.
+      expect((await probeUnary(limited, { text: 'after' })).text).toBe('after');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('carries 10,000 concurrent calls with bounded memory', async () => {
     const heapBefore = process.memoryUsage().heapUsed;
     const calls = [...Array(10_000).keys()].map((i) =>
@@ -220,43 +274,97 @@ describe.each(TRANSPORTS)(
   },
 );
 
-describe('Idempotent calls over the call-streams transport', () => {
-  let registry: RegistryProcess;
-  let a: ProbeProcess;
-  let b: ProbeProcess;
-  let mesh: Mesh;
+describe.each(TRANSPORTS)(
+  'Idempotent calls over the %s transport',
+  (transport) => {
+    let registry: RegistryProcess;
+    let a: ProbeProcess;
+    let b: ProbeProcess;
+    let mesh: Mesh;
+    let client: ProbeClient;
 
-  beforeAll(async () => {
-    registry = await startRegistryProcess(['--heartbeat-interval-ms', '300']);
-    [a, b] = await Promise.all([
-      startProbeProcess(registry.address, ['--id', 'a']),
-      startProbeProcess(registry.address, ['--id', 'b']),
-    ]);
-    mesh = createMesh({ registryAddress: registry.address });
-  });
+    beforeEach(async () => {
+      registry = await startRegistryProcess(['--heartbeat-interval-ms', '300']);
+      [a, b] = await Promise.all([
+        startProbeProcess(registry.address, ['--id', 'a']),
+        startProbeProcess(registry.address, ['--id', 'b']),
+      ]);
+      mesh = createMesh({ registryAddress: registry.address, transport });
+      client = mesh.client(ProbeClient);
+      await warmUp(client, ['a', 'b']);
+    });
 
-  afterAll(async () => {
-    await mesh?.close();
-    await Promise.all([a?.kill(), b?.kill()]);
-    await registry?.kill();
-  });
+    afterEach(async () => {
+      await mesh?.close();
+      await Promise.all([a?.kill(), b?.kill()]);
+      await registry?.kill();
+    });
 
-  it('sends a lost call to a NO_SIDE_EFFECTS method again on another instance', async () => {
-    const client = mesh.client(ProbeClient);
-    await warmUp(client, ['a', 'b']);
-    const lookup = () =>
-      new Promise<ProbeReply>((resolve, reject) =>
+    /** Probe.Lookup, with the time its outcome came. */
+    const lookup = (text = '') =>
+      new Promise<{
+        reply?: ProbeReply;
+        code: number;
+        details?: string;
+        doneMs: number;
+      }>((resolve) =>
         client.lookup(
-          probeRequest({ delayMs: 1_000 }),
+          probeRequest({ text, delayMs: 1_000 }),
           new Metadata(),
           { deadline: Date.now() + 8_000 },
-          (error, reply) => (error ? reject(error) : resolve(reply)),
+          (error, reply) =>
+            resolve({
+              reply,
+              code: error?.code ?? status.OK,
+              details: error?.details,
+              doneMs: Date.now(),
+            }),
         ),
       );
-    const calls = [...Array(8)].map(lookup);
-    await sleep(300);
-    await a.kill();
-    const replies = await Promise.all(calls);
-    expect(replies.map((r) => r.instanceId)).toEqual(Array(8).fill('b'));
-  });
-});
+
+    // 512 KiB: over what call streams carry, under what grpc-js keeps.
+    it.each([
+      ['small', 0],
+      ['512 KiB', 512 * 1024],
+    ])(
+      'sends a lost call to a NO_SIDE_EFFECTS method again on another instance (%s request)',
+      async (_size, bytes) => {
+        const calls = [...Array(8)].map(() => lookup('x'.repeat(bytes)));
+        await sleep(300);
+        const killedMs = Date.now();
+        await a.kill();
+        const outcomes = await Promise.all(calls);
+        expect(outcomes.map((o) => o.code)).toEqual(Array(8).fill(status.OK));
+        expect(outcomes.map((o) => o.reply?.instanceId)).toEqual(
+          Array(8).fill('b'),
+        );
+        // A call b answered 1 s after the kill began was sent to it again:
+        // proof that a held calls when it died.
+        const sentAgain = outcomes.filter((o) => o.doneMs >= killedMs + 1_000);
+        expect(sentAgain.length).toBeGreaterThan(0);
+      },
+    );
+
+    it('fails a lost call whose request is too large to keep for a retry', async () => {
+      // Past grpc-js's per-call retry buffer (1 MiB), on either transport:
+      // call streams hand requests over 256 KiB to the standard path.
+      const large = 'x'.repeat(1536 * 1024);
+      const calls = [...Array(4)].map(() => lookup(large));
+      await sleep(300);
+      await a.kill();
+      const outcomes = await Promise.all(calls);
+      const failed = outcomes.filter((o) => o.code !== status.OK);
+      expect(failed.length).toBeGreaterThan(0);
+      expect(new Set(failed.map((o) => o.code))).toEqual(
+        new Set([status.UNAVAILABLE]),
+      );
+      for (const { details } of failed) {
+        expect(details).toMatch(/^(Connection dropped|read ECONNRESET)$/);
+      }
+      const served = outcomes.filter((o) => o.code === status.OK);
+      expect(served.map((o) => o.reply?.instanceId)).toEqual(
+        served.map(() => 'b'),
+      );
+    });
+  },
+);
