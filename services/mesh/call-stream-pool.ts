@@ -17,6 +17,7 @@ import type {
 import { FrameBatcher, MAX_BATCH_BYTES } from './call-stream-frames';
 import { PIECE_BYTES, ReplyAssembly } from './call-stream-pieces';
 import type { Logger } from './logger';
+import { inItsTurn } from './turn-pacer';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './message-limits';
 
 /** A unary call as a call-stream pool carries it. */
@@ -234,12 +235,17 @@ class CallStreamConnection {
       this.wasOpen = true;
     });
     this.stream.on('data', (response: CallStreamResponse) =>
-      this.receive(response),
+      inItsTurn(response.frames.length, replyBytes(response), () =>
+        this.receive(response),
+      ),
     );
     // The final status comes with 'status'; without a listener, an
     // 'error' event would be thrown.
     this.stream.on('error', () => undefined);
-    this.stream.on('status', (outcome: StatusObject) => this.end(outcome));
+    // After the replies still waiting for their turn.
+    this.stream.on('status', (outcome: StatusObject) =>
+      inItsTurn(0, 0, () => this.end(outcome)),
+    );
   }
 
   /** Calls in flight. */
@@ -323,6 +329,13 @@ class CallStreamConnection {
     for (const call of calls) call.onLost(status.UNAVAILABLE, details);
     this.events.onEnd(this, outcome);
   }
+}
+
+/** The payload bytes a batch of reply frames carries. */
+function replyBytes(response: CallStreamResponse): number {
+  let bytes = 0;
+  for (const frame of response.frames) bytes += frame.payload.length;
+  return bytes;
 }
 
 function streamEnded(address: string, outcome: StatusObject): string {

@@ -21,6 +21,7 @@ import {
 import { CALL_STREAM_SERVICE } from './call-stream-codec';
 import { PIECE_BYTES, splitReply } from './call-stream-pieces';
 import type { Logger } from './logger';
+import { inItsTurn } from './turn-pacer';
 
 type OpenCall = ServerDuplexStream<CallStreamRequest, CallStreamResponse>;
 type UnaryCallback = (
@@ -94,8 +95,14 @@ export class CallStreamServer {
       session.cancelAll();
       this.streams.delete(session);
     };
-    call.on('data', (request: CallStreamRequest) => session.receive(request));
-    call.on('end', () => session.whenIdle(() => call.end()));
+    call.on('data', (request: CallStreamRequest) =>
+      inItsTurn(request.frames.length, requestBytes(request), () =>
+        session.receive(request),
+      ),
+    );
+    call.on('end', () =>
+      inItsTurn(0, 0, () => session.whenIdle(() => call.end())),
+    );
     call.on('cancelled', forget);
     call.on('error', forget);
     call.on('close', forget);
@@ -107,6 +114,15 @@ export class CallStreamServer {
 /** A large reply being sent in pieces; `stopped` once nobody waits for it. */
 interface PieceTransfer {
   stopped: boolean;
+}
+
+/** The payload bytes a batch of request frames carries. */
+function requestBytes(request: CallStreamRequest): number {
+  let bytes = 0;
+  for (const frame of request.frames) {
+    if (frame.kind?.$case === 'start') bytes += frame.kind.value.payload.length;
+  }
+  return bytes;
 }
 
 /** One open call stream on the server: its calls in flight and replies. */
@@ -135,6 +151,8 @@ class CallStreamSession {
   }
 
   receive(request: CallStreamRequest): void {
+    // A batch paced to a later turn may find its stream gone.
+    if (this.ended) return;
     for (const frame of request.frames) {
       if (frame.kind?.$case === 'start') {
         this.start(frame.callId, frame.kind.value);
