@@ -149,7 +149,10 @@ class ServedCall implements CallContext {
     private readonly callback: Callback | undefined,
   ) {
     this.deadlineMs = call.deadlineMs ?? deadlineToMs(call.getDeadline());
-    if (callback) this.respond = (error, ...rest) => this.answer(error, rest);
+    if (callback) {
+      this.respond = (error, value, trailer, flags) =>
+        this.answer(error, value, trailer, flags);
+    }
     this.timer = atDeadline(this.deadlineMs, this);
     call.on('cancelled', () => {
       this.cancellation.abort();
@@ -187,13 +190,18 @@ class ServedCall implements CallContext {
     this.cancellation.abort();
   }
 
-  private answer(error: unknown, rest: unknown[]): void {
+  private answer(
+    error: unknown,
+    value: unknown,
+    trailer: unknown,
+    flags: unknown,
+  ): void {
     if (this.answered) return;
     this.answered = true;
     this.finish();
     const callback = this.callback as Callback;
     if (error) callback(this.owner.toCallerError(this.definition, error));
-    else callback(null, ...rest);
+    else callback(null, value, trailer, flags);
   }
 
   private fail(error: unknown): void {
