@@ -167,6 +167,23 @@ describe.each(TRANSPORTS)('Unary calls over the %s transport', (transport) => {
     expect((await big).text).toBe('y'.repeat(4 * 1024 * 1024));
   });
 
+  it('cancels a call with an 8 MiB response and carries on', async () => {
+    const call = client.unary(
+      probeRequest({ text: 'c'.repeat(1024), count: 8192 }),
+      new Metadata(),
+      { deadline: Date.now() + 20_000 },
+      () => undefined,
+    );
+    const ended = new Promise<number>((resolve) =>
+      call.on('status', (s: { code: number }) => resolve(s.code)),
+    );
+    await sleep(30);
+    call.cancel();
+    expect(await ended).toBe(status.CANCELLED);
+    const after = await probeUnary(client, { text: 'after' });
+    expect(after.text).toBe('after');
+  });
+
   it('fails a response over the caller’s receive limit with RESOURCE_EXHAUSTED', async () => {
     const small = createMesh({
       registryAddress: registry.address,
@@ -235,15 +252,28 @@ describe.each(TRANSPORTS)(
     });
 
     it('finishes the calls in flight of a draining instance', async () => {
+      const deadline = Date.now() + 5_000;
       const slow = [...Array(6)].map(() =>
-        probeUnary(client, { delayMs: 800 }, { deadline: Date.now() + 5_000 }),
+        probeUnary(client, { delayMs: 800 }, { deadline }),
+      );
+      // Responses of 4 MiB, which call streams send in pieces.
+      const large = [...Array(2)].map(() =>
+        probeUnary(
+          client,
+          { delayMs: 800, text: 'L'.repeat(1024), count: 4096 },
+          { deadline },
+        ),
       );
       await sleep(200);
       const stopped = a.stop();
-      const replies = await Promise.all(slow);
+      const replies = await Promise.all([...slow, ...large]);
       expect(new Set(replies.map((r) => r.instanceId))).toEqual(
         new Set(['a', 'b']),
       );
+      expect(replies.slice(6).map((r) => r.text.length)).toEqual([
+        4 * 1024 * 1024,
+        4 * 1024 * 1024,
+      ]);
       expect(await stopped).toBe(0);
       const after = await probeUnary(client);
       expect(after.instanceId).toBe('b');
