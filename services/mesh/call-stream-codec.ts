@@ -1,8 +1,4 @@
-import { makeGenericClientConstructor } from '@grpc/grpc-js';
-import {
-  CallStreamClient,
-  CallStreamService,
-} from '../../gen/switchboard/v1/call_stream';
+import { CallStreamService } from '../../gen/switchboard/v1/call_stream';
 import type {
   CallReplyFrame,
   CallRequestFrame,
@@ -226,7 +222,8 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * `switchboard.v1.CallStream` with this codec in place of the generated
- * one: what instances serve and pools dial. Other peers may use any
+ * one, as instances serve it (callers of the runtime frame the same bytes
+ * over node:http2; see call-stream-http2.ts). Other peers may use any
  * protobuf codec; the bytes are the same.
  */
 export const CALL_STREAM_SERVICE: typeof CallStreamService = {
@@ -238,9 +235,3 @@ export const CALL_STREAM_SERVICE: typeof CallStreamService = {
     responseDeserialize: decodeCallStreamResponse,
   },
 };
-
-/** A CallStream client that uses this codec. */
-export const CallStreamStub = makeGenericClientConstructor(
-  CALL_STREAM_SERVICE,
-  'switchboard.v1.CallStream',
-) as unknown as typeof CallStreamClient;

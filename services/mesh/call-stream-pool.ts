@@ -1,17 +1,11 @@
-import { credentials, status } from '@grpc/grpc-js';
-import type {
-  ChannelOptions,
-  ClientDuplexStream,
-  Metadata,
-  StatusObject,
-} from '@grpc/grpc-js';
-import type { CallStreamClient } from '../../gen/switchboard/v1/call_stream';
-import { CallStreamStub } from './call-stream-codec';
+import { status } from '@grpc/grpc-js';
+import type { ChannelOptions, StatusObject } from '@grpc/grpc-js';
+import { CallStreamDialer } from './call-stream-http2';
+import type { CallStreamChannel } from './call-stream-http2';
 import type {
   CallReplyFrame,
   CallRequestFrame,
   CallStart,
-  CallStreamRequest,
   CallStreamResponse,
 } from '../../gen/switchboard/v1/call_stream';
 import { FrameBatcher, MAX_BATCH_BYTES } from './call-stream-frames';
@@ -49,8 +43,13 @@ export interface CallStreamPoolOptions {
   streams: number;
   /** Calls in flight on one stream; past it, calls wait in line. */
   maxCallsPerStream: number;
-  /** Options of the channel the streams share. */
+  /**
+   * The runtime's channel options: the streams read its receive limit and
+   * keepalive times from them.
+   */
   channelOptions: ChannelOptions;
+  /** HTTP/2 receive window of the connection and of each stream, in bytes. */
+  windowBytes: number;
   log: Logger;
 }
 
@@ -74,7 +73,7 @@ const UNSUPPORTED_RETRY_MS = 30_000;
  * and opens them again, after a pause, when they end.
  */
 export class CallStreamPool {
-  private readonly client: CallStreamClient;
+  private readonly dialer: CallStreamDialer;
   private readonly streams: CallStreamConnection[] = [];
   private readonly waiting: WaitingCall[] = [];
   private readonly maxReplyBytes: number;
@@ -90,11 +89,16 @@ export class CallStreamPool {
       typeof limit === 'number' && limit >= 0
         ? limit
         : DEFAULT_MAX_MESSAGE_BYTES;
-    this.client = new CallStreamStub(address, credentials.createInsecure(), {
-      ...options.channelOptions,
-      'grpc.max_receive_message_length': Math.max(
-        this.maxReplyBytes,
-        STREAM_MESSAGE_BYTES,
+    this.dialer = new CallStreamDialer(address, {
+      windowBytes: options.windowBytes,
+      maxMessageBytes: Math.max(this.maxReplyBytes, STREAM_MESSAGE_BYTES),
+      keepaliveTimeMs: numberOption(
+        options.channelOptions['grpc.keepalive_time_ms'],
+        30_000,
+      ),
+      keepaliveTimeoutMs: numberOption(
+        options.channelOptions['grpc.keepalive_timeout_ms'],
+        10_000,
       ),
     });
   }
@@ -140,7 +144,7 @@ export class CallStreamPool {
     for (const stream of this.streams) stream.cancel();
     this.streams.length = 0;
     this.failWaiting('call stream: the runtime closed');
-    this.client.close();
+    this.dialer.close();
   }
 
   private openMissing(): void {
@@ -148,7 +152,7 @@ export class CallStreamPool {
     for (let i = this.streams.length; i < this.options.streams; i++) {
       this.streams.push(
         new CallStreamConnection(
-          this.client,
+          this.dialer,
           this.address,
           this.maxReplyBytes,
           {
@@ -211,26 +215,23 @@ class CallStreamConnection {
   private readonly calls = new Map<number, StreamedCall>();
   private readonly assembly: ReplyAssembly;
   private readonly frames: FrameBatcher<CallRequestFrame>;
-  private readonly stream: ClientDuplexStream<
-    CallStreamRequest,
-    CallStreamResponse
-  >;
+  private readonly stream: CallStreamChannel;
   private nextCallId = 1;
 
   constructor(
-    client: CallStreamClient,
+    dialer: CallStreamDialer,
     private readonly address: string,
     private readonly maxReplyBytes: number,
     private readonly events: ConnectionEvents,
   ) {
     this.assembly = new ReplyAssembly(maxReplyBytes);
-    this.stream = client.open();
+    this.stream = dialer.open();
     this.frames = new FrameBatcher(
       (frames) => this.stream.write({ frames }),
       (frame) =>
         frame.kind?.$case === 'start' ? frame.kind.value.payload.length : 0,
     );
-    this.stream.on('metadata', (_: Metadata) => {
+    this.stream.on('metadata', () => {
       this.isOpen = true;
       this.wasOpen = true;
     });
@@ -239,9 +240,6 @@ class CallStreamConnection {
         this.receive(response),
       ),
     );
-    // The final status comes with 'status'; without a listener, an
-    // 'error' event would be thrown.
-    this.stream.on('error', () => undefined);
     // After the replies still waiting for their turn.
     this.stream.on('status', (outcome: StatusObject) =>
       inItsTurn(0, 0, () => this.end(outcome)),
@@ -346,6 +344,10 @@ function replyBytes(response: CallStreamResponse): number {
   let bytes = 0;
   for (const frame of response.frames) bytes += frame.payload.length;
   return bytes;
+}
+
+function numberOption(value: unknown, fallback: number): number {
+  return typeof value === 'number' && value > 0 ? value : fallback;
 }
 
 function streamEnded(address: string, outcome: StatusObject): string {

@@ -13,20 +13,16 @@ export interface CallStreamRouterOptions {
   streamsPerInstance?: number;
   /** Calls in flight per stream before calls wait in line. Default 1,024. */
   maxCallsPerStream?: number;
-  /** Options of the channels to instances (keepalive…). */
+  /** The runtime's channel options (receive limit, keepalive times). */
   channelOptions: ChannelOptions;
   log: Logger;
 }
 
 /**
- * The receive window of call-stream channels, in bytes: 16 MiB, so that
- * replies to a thousand calls in flight never wait for a WINDOW_UPDATE.
- * It widens only the caller's side: grpc-js 1.14's server sets no
- * initialWindowSize and never calls setLocalWindowSize (server.js passes
- * only maxSessionMemory, and maxConcurrentStreams when asked), so requests
- * travel within Node's default window of 65,535 bytes per stream and per
- * connection: past that many bytes unread, the caller waits one round trip
- * for the instance's WINDOW_UPDATE.
+ * The receive window of a caller's call-stream connections and streams,
+ * in bytes: 16 MiB, so that replies to a thousand calls in flight never
+ * wait for a WINDOW_UPDATE. Instances widen their own windows alike
+ * (server-flow-control.ts), since grpc-js's server leaves Node's 65,535.
  */
 const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
 
@@ -118,10 +114,8 @@ export class CallStreamRouter {
       pool = new CallStreamPool(address, {
         streams: this.options.streamsPerInstance ?? 2,
         maxCallsPerStream: this.options.maxCallsPerStream ?? 1_024,
-        channelOptions: {
-          ...this.options.channelOptions,
-          'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
-        },
+        channelOptions: this.options.channelOptions,
+        windowBytes: FLOW_CONTROL_WINDOW_BYTES,
         log: this.options.log,
       });
       this.pools.set(address, pool);

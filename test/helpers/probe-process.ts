@@ -6,6 +6,8 @@ export interface ProbeProcess {
   readonly instanceId: string;
   /** `host:port` the instance serves on. */
   readonly address: string;
+  /** The process id, for signals such as SIGSTOP. */
+  readonly pid: number;
   /** Everything the process wrote so far. */
   output(): string;
   /** SIGTERM (a drain), then the exit code; SIGKILL after `timeoutMs`. */
@@ -38,6 +40,7 @@ export async function startProbeProcess(
   return {
     instanceId: child.readyLine.split(' ')[2],
     address: child.address,
+    pid: child.pid,
     output: () => lines.join('\n'),
     stop: async (timeoutMs = 10_000) => (await child.stop(timeoutMs)).code,
     kill: async () => {

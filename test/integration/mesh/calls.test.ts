@@ -247,3 +247,42 @@ describe('Mesh keepalive', () => {
     }
   });
 });
+
+describe('Call-stream keepalive', () => {
+  it('drops the streams of an instance that stops answering pings', async () => {
+    const registry = await startRegistryProcess();
+    const probe = await startProbeProcess(registry.address);
+    const mesh = createMesh({
+      registryAddress: registry.address,
+      keepaliveTimeMs: 200,
+      keepaliveTimeoutMs: 300,
+    });
+    try {
+      const client = mesh.client(ProbeClient);
+      // The first calls take the standard path while the pool opens.
+      for (let i = 0; i < 10; i++) {
+        await probeUnary(client);
+        await sleep(20);
+      }
+      const pending = callError(
+        probeUnary(
+          client,
+          { delayMs: 2_000 },
+          { deadline: Date.now() + 8_000 },
+        ),
+      );
+      await sleep(100);
+      process.kill(probe.pid, 'SIGSTOP');
+      const error = await pending;
+      expect(error.code).toBe(status.UNAVAILABLE);
+      expect(error.details).toMatch(
+        /call stream: the stream to the instance at \S+ ended: Connection/,
+      );
+    } finally {
+      process.kill(probe.pid, 'SIGCONT');
+      await mesh.close();
+      await probe.kill();
+      await registry.stop();
+    }
+  });
+});
