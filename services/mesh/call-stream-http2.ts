@@ -98,11 +98,17 @@ export class CallStreamDialer {
     this.keepalive = setInterval(() => {
       const timeout = setTimeout(() => session.destroy(), keepaliveTimeoutMs);
       timeout.unref();
-      const sent = session.ping((error) => {
+      try {
+        const sent = session.ping((error) => {
+          clearTimeout(timeout);
+          if (error) session.destroy();
+        });
+        // False: a ping is still unanswered, and its own timeout runs.
+        if (!sent) clearTimeout(timeout);
+      } catch {
+        // The session is closing; its 'close' stops these pings.
         clearTimeout(timeout);
-        if (error) session.destroy();
-      });
-      if (!sent) clearTimeout(timeout);
+      }
     }, keepaliveTimeMs);
     this.keepalive.unref();
   }
