@@ -16,6 +16,7 @@ import {
   encodeCallStreamRequest,
 } from './call-stream-codec';
 import { GrpcMessageReader, frameGrpcMessage } from './grpc-message-reader';
+import type { Logger } from './logger';
 
 const OPEN_PATH = '/switchboard.v1.CallStream/Open';
 
@@ -29,6 +30,8 @@ export interface CallStreamDialOptions {
   keepaliveTimeMs: number;
   /** How long a ping may go unanswered before the connection is dropped. */
   keepaliveTimeoutMs: number;
+  /** Where connection lifecycle events go (debug, and a warning on a drop). */
+  log: Logger;
 }
 
 /**
@@ -76,12 +79,20 @@ export class CallStreamDialer {
     session.once('remoteSettings', () =>
       session.setLocalWindowSize(windowBytes),
     );
+    const { log } = this.options;
+    const address = this.address;
+    session.once('connect', () =>
+      log.debug({ address }, 'call-stream connection opened'),
+    );
     // Errors end the session's streams, which report them as their status.
-    session.on('error', () => undefined);
+    session.on('error', (error: Error) =>
+      log.debug({ address, err: error }, 'call-stream connection failed'),
+    );
     const forget = () => {
       if (this.session !== session) return;
       this.session = undefined;
       this.stopKeepalive();
+      log.debug({ address }, 'call-stream connection closed');
     };
     session.on('close', forget);
     // Streams open keep going; new ones go to a new connection.
@@ -94,9 +105,16 @@ export class CallStreamDialer {
   }
 
   private startKeepalive(session: ClientHttp2Session): void {
-    const { keepaliveTimeMs, keepaliveTimeoutMs } = this.options;
+    const { keepaliveTimeMs, keepaliveTimeoutMs, log } = this.options;
+    const drop = () => {
+      log.warn(
+        { address: this.address, keepaliveTimeoutMs },
+        'call-stream connection dropped: keepalive ping unanswered',
+      );
+      session.destroy();
+    };
     this.keepalive = setInterval(() => {
-      const timeout = setTimeout(() => session.destroy(), keepaliveTimeoutMs);
+      const timeout = setTimeout(drop, keepaliveTimeoutMs);
       timeout.unref();
       try {
         const sent = session.ping((error) => {

@@ -100,6 +100,7 @@ export class CallStreamPool {
         options.channelOptions['grpc.keepalive_timeout_ms'],
         10_000,
       ),
+      log: options.log,
     });
   }
 
