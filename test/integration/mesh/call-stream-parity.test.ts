@@ -225,47 +225,63 @@ describe.each(TRANSPORTS)('Unary calls over the %s transport', (transport) => {
   });
 });
 
+/** Two probe instances, `a` and `b`, and a mesh calling them. */
+interface TwoInstances {
+  registry: RegistryProcess;
+  a: ProbeProcess;
+  b: ProbeProcess;
+  mesh: Mesh;
+  client: ProbeClient;
+}
+
+/**
+ * Starts a registry, instances `a` and `b` and a mesh of `transport`
+ * before each test of the enclosing block, and stops them after it. The
+ * fields of the object returned are set once each test starts.
+ */
+function withTwoInstances(transport: MeshTransport): TwoInstances {
+  const env = {} as TwoInstances;
+  beforeEach(async () => {
+    env.registry = await startRegistryProcess([
+      '--heartbeat-interval-ms',
+      '300',
+    ]);
+    [env.a, env.b] = await Promise.all([
+      startProbeProcess(env.registry.address, ['--id', 'a']),
+      startProbeProcess(env.registry.address, ['--id', 'b']),
+    ]);
+    env.mesh = createMesh({ registryAddress: env.registry.address, transport });
+    env.client = env.mesh.client(ProbeClient);
+    await warmUp(env.client, ['a', 'b']);
+  });
+  afterEach(async () => {
+    await env.mesh?.close();
+    await Promise.all([env.a?.kill(), env.b?.kill()]);
+    await env.registry?.kill();
+  });
+  return env;
+}
+
 describe.each(TRANSPORTS)(
   'Instances ending under the %s transport',
   (transport) => {
-    let registry: RegistryProcess;
-    let a: ProbeProcess;
-    let b: ProbeProcess;
-    let mesh: Mesh;
-    let client: ProbeClient;
-
-    beforeEach(async () => {
-      registry = await startRegistryProcess(['--heartbeat-interval-ms', '300']);
-      [a, b] = await Promise.all([
-        startProbeProcess(registry.address, ['--id', 'a']),
-        startProbeProcess(registry.address, ['--id', 'b']),
-      ]);
-      mesh = createMesh({ registryAddress: registry.address, transport });
-      client = mesh.client(ProbeClient);
-      await warmUp(client, ['a', 'b']);
-    });
-
-    afterEach(async () => {
-      await mesh?.close();
-      await Promise.all([a?.kill(), b?.kill()]);
-      await registry?.kill();
-    });
+    const env = withTwoInstances(transport);
 
     it('finishes the calls in flight of a draining instance', async () => {
       const deadline = Date.now() + 5_000;
       const slow = [...Array(6)].map(() =>
-        probeUnary(client, { delayMs: 800 }, { deadline }),
+        probeUnary(env.client, { delayMs: 800 }, { deadline }),
       );
       // Responses of 4 MiB, which call streams send in pieces.
       const large = [...Array(2)].map(() =>
         probeUnary(
-          client,
+          env.client,
           { delayMs: 800, text: 'L'.repeat(1024), count: 4096 },
           { deadline },
         ),
       );
       await sleep(200);
-      const stopped = a.stop();
+      const stopped = env.a.stop();
       const replies = await Promise.all([...slow, ...large]);
       expect(new Set(replies.map((r) => r.instanceId))).toEqual(
         new Set(['a', 'b']),
@@ -275,18 +291,22 @@ describe.each(TRANSPORTS)(
         4 * 1024 * 1024,
       ]);
       expect(await stopped).toBe(0);
-      const after = await probeUnary(client);
+      const after = await probeUnary(env.client);
       expect(after.instanceId).toBe('b');
     });
 
     it('fails the calls in flight of a killed instance with UNAVAILABLE', async () => {
       const slow = [...Array(6)].map(() =>
-        probeUnary(client, { delayMs: 2_000 }, { deadline: Date.now() + 5_000 })
+        probeUnary(
+          env.client,
+          { delayMs: 2_000 },
+          { deadline: Date.now() + 5_000 },
+        )
           .then((r) => ({ instanceId: r.instanceId, code: status.OK }))
           .catch((e: { code: number }) => ({ instanceId: '', code: e.code })),
       );
       await sleep(300);
-      await a.kill();
+      await env.a.kill();
       const outcomes = await Promise.all(slow);
       const failed = outcomes.filter((o) => o.code !== status.OK);
       expect(failed.length).toBeGreaterThan(0);
@@ -296,10 +316,13 @@ describe.each(TRANSPORTS)(
       expect(outcomes.filter((o) => o.code === status.OK).length).toBe(
         outcomes.length - failed.length,
       );
-      await waitFor(async () => (await probeUnary(client)).instanceId === 'b', {
-        timeoutMs: 2_000,
-        description: 'calls going to b',
-      });
+      await waitFor(
+        async () => (await probeUnary(env.client)).instanceId === 'b',
+        {
+          timeoutMs: 2_000,
+          description: 'calls going to b',
+        },
+      );
     });
   },
 );
@@ -307,28 +330,7 @@ describe.each(TRANSPORTS)(
 describe.each(TRANSPORTS)(
   'Idempotent calls over the %s transport',
   (transport) => {
-    let registry: RegistryProcess;
-    let a: ProbeProcess;
-    let b: ProbeProcess;
-    let mesh: Mesh;
-    let client: ProbeClient;
-
-    beforeEach(async () => {
-      registry = await startRegistryProcess(['--heartbeat-interval-ms', '300']);
-      [a, b] = await Promise.all([
-        startProbeProcess(registry.address, ['--id', 'a']),
-        startProbeProcess(registry.address, ['--id', 'b']),
-      ]);
-      mesh = createMesh({ registryAddress: registry.address, transport });
-      client = mesh.client(ProbeClient);
-      await warmUp(client, ['a', 'b']);
-    });
-
-    afterEach(async () => {
-      await mesh?.close();
-      await Promise.all([a?.kill(), b?.kill()]);
-      await registry?.kill();
-    });
+    const env = withTwoInstances(transport);
 
     /** Probe.Lookup, with the time its outcome came. */
     const lookup = (text = '') =>
@@ -338,7 +340,7 @@ describe.each(TRANSPORTS)(
         details?: string;
         doneMs: number;
       }>((resolve) =>
-        client.lookup(
+        env.client.lookup(
           probeRequest({ text, delayMs: 1_000 }),
           new Metadata(),
           { deadline: Date.now() + 8_000 },
@@ -362,7 +364,7 @@ describe.each(TRANSPORTS)(
         const calls = [...Array(8)].map(() => lookup('x'.repeat(bytes)));
         await sleep(300);
         const killedMs = Date.now();
-        await a.kill();
+        await env.a.kill();
         const outcomes = await Promise.all(calls);
         expect(outcomes.map((o) => o.code)).toEqual(Array(8).fill(status.OK));
         expect(outcomes.map((o) => o.reply?.instanceId)).toEqual(
@@ -381,7 +383,7 @@ describe.each(TRANSPORTS)(
       const large = 'x'.repeat(1536 * 1024);
       const calls = [...Array(4)].map(() => lookup(large));
       await sleep(300);
-      await a.kill();
+      await env.a.kill();
       const outcomes = await Promise.all(calls);
       const failed = outcomes.filter((o) => o.code !== status.OK);
       expect(failed.length).toBeGreaterThan(0);
