@@ -1,6 +1,10 @@
 import { Metadata } from '@grpc/grpc-js';
 import type { MetadataValue } from '@grpc/grpc-js';
-import type { MetadataEntry } from '../../gen/switchboard/v1/call_stream';
+import type {
+  CallReplyFrame,
+  CallRequestFrame,
+  MetadataEntry,
+} from '../../gen/switchboard/v1/call_stream';
 
 /** Metadata as call-stream entries, keys and values in order. */
 export function metadataToEntries(metadata: Metadata): MetadataEntry[] {
@@ -34,6 +38,26 @@ function toEntry(key: string, value: MetadataValue): MetadataEntry {
   return typeof value === 'string'
     ? { key, value: { $case: 'text', value } }
     : { key, value: { $case: 'binary', value } };
+}
+
+/** The payload bytes a request frame carries: a start frame's request. */
+export function requestPayloadBytes(frame: CallRequestFrame): number {
+  return frame.kind?.$case === 'start' ? frame.kind.value.payload.length : 0;
+}
+
+/** The payload bytes a reply frame carries. */
+export function replyPayloadBytes(frame: CallReplyFrame): number {
+  return frame.payload.length;
+}
+
+/** The payload bytes of a batch of frames, each sized by `sizeOf`. */
+export function batchPayloadBytes<F>(
+  frames: F[],
+  sizeOf: (frame: F) => number,
+): number {
+  let bytes = 0;
+  for (const frame of frames) bytes += sizeOf(frame);
+  return bytes;
 }
 
 /** What a batch of frames may hold before it is sent, in payload bytes. */

@@ -8,7 +8,13 @@ import type {
   CallStart,
   CallStreamResponse,
 } from '../../gen/switchboard/v1/call_stream';
-import { FrameBatcher, MAX_BATCH_BYTES } from './call-stream-frames';
+import {
+  FrameBatcher,
+  MAX_BATCH_BYTES,
+  batchPayloadBytes,
+  replyPayloadBytes,
+  requestPayloadBytes,
+} from './call-stream-frames';
 import { PIECE_BYTES, ReplyAssembly } from './call-stream-pieces';
 import type { Logger } from './logger';
 import { inItsTurn } from './turn-pacer';
@@ -229,16 +235,17 @@ class CallStreamConnection {
     this.stream = dialer.open();
     this.frames = new FrameBatcher(
       (frames) => this.stream.write({ frames }),
-      (frame) =>
-        frame.kind?.$case === 'start' ? frame.kind.value.payload.length : 0,
+      requestPayloadBytes,
     );
     this.stream.on('metadata', () => {
       this.isOpen = true;
       this.wasOpen = true;
     });
     this.stream.on('data', (response: CallStreamResponse) =>
-      inItsTurn(response.frames.length, replyBytes(response), () =>
-        this.receive(response),
+      inItsTurn(
+        response.frames.length,
+        batchPayloadBytes(response.frames, replyPayloadBytes),
+        () => this.receive(response),
       ),
     );
     // After the replies still waiting for their turn.
@@ -338,13 +345,6 @@ class CallStreamConnection {
     for (const call of calls) call.onLost(status.UNAVAILABLE, details);
     this.events.onEnd(this, outcome);
   }
-}
-
-/** The payload bytes a batch of reply frames carries. */
-function replyBytes(response: CallStreamResponse): number {
-  let bytes = 0;
-  for (const frame of response.frames) bytes += frame.payload.length;
-  return bytes;
 }
 
 function numberOption(value: unknown, fallback: number): number {

@@ -15,6 +15,9 @@ import type {
 } from '../../gen/switchboard/v1/call_stream';
 import {
   FrameBatcher,
+  batchPayloadBytes,
+  replyPayloadBytes,
+  requestPayloadBytes,
   entriesToMetadata,
   metadataToEntries,
 } from './call-stream-frames';
@@ -96,8 +99,10 @@ export class CallStreamServer {
       this.streams.delete(session);
     };
     call.on('data', (request: CallStreamRequest) =>
-      inItsTurn(request.frames.length, requestBytes(request), () =>
-        session.receive(request),
+      inItsTurn(
+        request.frames.length,
+        batchPayloadBytes(request.frames, requestPayloadBytes),
+        () => session.receive(request),
       ),
     );
     call.on('end', () =>
@@ -114,15 +119,6 @@ export class CallStreamServer {
 /** A large reply being sent in pieces; `stopped` once nobody waits for it. */
 interface PieceTransfer {
   stopped: boolean;
-}
-
-/** The payload bytes a batch of request frames carries. */
-function requestBytes(request: CallStreamRequest): number {
-  let bytes = 0;
-  for (const frame of request.frames) {
-    if (frame.kind?.$case === 'start') bytes += frame.kind.value.payload.length;
-  }
-  return bytes;
 }
 
 /** One open call stream on the server: its calls in flight and replies. */
@@ -142,12 +138,9 @@ class CallStreamSession {
     private readonly instanceId: string,
   ) {
     this.peer = call.getPeer();
-    this.replies = new FrameBatcher(
-      (frames) => {
-        if (!this.ended) this.call.write({ frames });
-      },
-      (frame) => frame.payload.length,
-    );
+    this.replies = new FrameBatcher((frames) => {
+      if (!this.ended) this.call.write({ frames });
+    }, replyPayloadBytes);
   }
 
   receive(request: CallStreamRequest): void {
